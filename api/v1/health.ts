@@ -1,0 +1,43 @@
+// The health function: is the process serving, and can it reach each part it depends on.
+import { createRoute, z } from '@hono/zod-openapi';
+import { pingDatabase } from '../../lib/db/index.js';
+import { runChecks } from '../../lib/health/checks.js';
+import { type App, createApp } from '../../lib/http/app.js';
+import { jsonResponse } from '../../lib/http/openapi.js';
+import { getRuntime, type Runtime } from '../../lib/runtime.js';
+
+const CheckSchema = z.object({
+  status: z.enum(['ok', 'down']),
+  latencyMs: z.number(),
+  error: z.string().optional(),
+});
+const HealthSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    version: z.string(),
+    checks: z.record(z.string(), CheckSchema),
+  })
+  .openapi('Health');
+
+const health = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['operations'],
+  summary: 'Service health and each dependency’s status',
+  responses: { 200: jsonResponse(HealthSchema, 'The process is serving') },
+});
+
+export function build(runtime: () => Runtime = getRuntime): App {
+  const app = createApp('health', runtime);
+  app.openapi(health, async (c) => {
+    const rt = c.get('rt');
+    const result = await runChecks({
+      database: async () => pingDatabase(await rt.db()),
+    });
+    c.header('Cache-Control', 'no-store');
+    return c.json({ ...result, version: rt.config.SERVICE_VERSION }, 200);
+  });
+  return app;
+}
+
+export default build();

@@ -1,0 +1,159 @@
+// The users function: WeChat sign-in, token refresh and logout, and the caller's own account.
+import { createRoute, z } from '@hono/zod-openapi';
+import { audit } from '../../lib/audit.js';
+import { endSession, rotateSession, startSession } from '../../lib/auth/sessions.js';
+import { code2session } from '../../lib/auth/wechat.js';
+import { type App, createApp } from '../../lib/http/app.js';
+import { currentUser, requireAuth } from '../../lib/http/auth.js';
+import { AppError } from '../../lib/http/errors.js';
+import { bearer, errors, IsoDate, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
+import { getRuntime, type Runtime } from '../../lib/runtime.js';
+import { getActiveUser, toPublicUser, upsertUserByOpenid } from '../../lib/users/service.js';
+
+export const HealthProfileSchema = z
+  .strictObject({
+    allergies: z.array(z.string().trim().min(1).max(100)).max(50),
+    conditions: z.array(z.string().trim().min(1).max(100)).max(50),
+    medications: z.array(z.string().trim().min(1).max(100)).max(50),
+  })
+  .openapi('HealthProfile');
+
+export const UserSchema = z
+  .object({
+    id: z.string(),
+    nickname: z.string().nullable(),
+    avatarFileId: z.string().nullable(),
+    gender: z.enum(['male', 'female', 'other', 'unknown']).nullable(),
+    birthYear: z.number().int().nullable(),
+    healthProfile: HealthProfileSchema.nullable(),
+    role: z.enum(['user', 'admin']),
+    consent: z.object({
+      required: z.boolean(),
+      currentVersion: z.string(),
+      acceptedVersion: z.string().nullable(),
+    }),
+    createdAt: IsoDate,
+  })
+  .openapi('User');
+
+const TokenPairSchema = z.object({
+  accessToken: z.string(),
+  refreshToken: z.string(),
+  expiresIn: z.number().int().openapi({ description: 'access token lifetime in seconds' }),
+});
+const LoginAnswer = TokenPairSchema.extend({ user: UserSchema }).openapi('LoginAnswer');
+const RefreshBody = z.strictObject({ refreshToken: z.string().min(16).max(200) });
+
+const login = createRoute({
+  method: 'post',
+  path: '/login',
+  tags: ['users'],
+  summary: 'Sign in with a wx.login code',
+  request: { body: jsonBody(z.strictObject({ code: z.string().min(1).max(200) })) },
+  responses: { 200: jsonResponse(LoginAnswer, 'Signed in'), ...errors(400, 401, 413, 415, 429, 502, 503) },
+});
+
+const refresh = createRoute({
+  method: 'post',
+  path: '/refresh',
+  tags: ['users'],
+  summary: 'Rotate a refresh token into a new pair',
+  request: { body: jsonBody(RefreshBody) },
+  responses: { 200: jsonResponse(TokenPairSchema, 'A new token pair'), ...errors(400, 401, 429) },
+});
+
+const logout = createRoute({
+  method: 'post',
+  path: '/logout',
+  tags: ['users'],
+  summary: 'End the session of a refresh token',
+  request: { body: jsonBody(RefreshBody) },
+  responses: { 204: { description: 'Signed out' }, ...errors(400) },
+});
+
+const me = createRoute({
+  method: 'get',
+  path: '/me',
+  tags: ['users'],
+  summary: 'The caller’s account',
+  security: bearer,
+  middleware: [requireAuth] as const,
+  responses: { 200: jsonResponse(UserSchema, 'The account'), ...errors(401) },
+});
+
+const DEV_CODE = /^dev:([A-Za-z0-9_.-]{1,64})$/;
+
+export function build(runtime: () => Runtime = getRuntime): App {
+  const app = createApp('users', runtime);
+
+  app.openapi(login, async (c) => {
+    const rt = c.get('rt');
+    const { code } = c.req.valid('json');
+    let identity: { openid: string; unionid: string | null; nickname?: string };
+    if (rt.config.wechatConfigured) {
+      identity = await code2session(rt.config, code);
+    } else {
+      const dev = DEV_CODE.exec(code);
+      // Development sign-in exists only without WeChat credentials and never in production.
+      if (!dev?.[1] || rt.config.production) throw new AppError('UNAUTHORIZED', 'invalid login code');
+      identity = { openid: `dev:${dev[1]}`, unionid: null, nickname: dev[1] };
+    }
+    const db = await rt.db();
+    const { user, created } = await upsertUserByOpenid(db, rt.config, identity);
+    const pair = await startSession(db, rt.config, user, rt.now());
+    await audit(db, {
+      actorId: user.id,
+      action: 'user.login',
+      targetType: 'user',
+      targetId: user.id,
+      requestId: c.get('requestId'),
+      meta: { created, role: user.role },
+    });
+    c.set('user', {
+      id: user.id,
+      role: user.role,
+      openid: user.openid,
+      acceptedConsentVersion: user.acceptedConsentVersion,
+      sessionId: '',
+    });
+    return c.json({ ...pair, user: toPublicUser(rt.config, user) }, 200);
+  });
+
+  app.openapi(refresh, async (c) => {
+    const rt = c.get('rt');
+    const db = await rt.db();
+    const outcome = await rotateSession(db, rt.config, c.req.valid('json').refreshToken, rt.now());
+    if ('reused' in outcome) {
+      await audit(db, {
+        actorId: outcome.userId,
+        action: 'user.refresh_reuse',
+        targetType: 'user',
+        targetId: outcome.userId,
+        requestId: c.get('requestId'),
+      });
+      throw new AppError('UNAUTHORIZED', 'refresh token already used; please sign in again');
+    }
+    return c.json(outcome.pair, 200);
+  });
+
+  app.openapi(logout, async (c) => {
+    const rt = c.get('rt');
+    const db = await rt.db();
+    const userId = await endSession(db, c.req.valid('json').refreshToken, rt.now());
+    if (userId) {
+      await audit(db, { actorId: userId, action: 'user.logout', targetType: 'user', targetId: userId });
+    }
+    return c.body(null, 204);
+  });
+
+  app.openapi(me, async (c) => {
+    const rt = c.get('rt');
+    const user = await getActiveUser(await rt.db(), currentUser(c).id);
+    if (!user) throw new AppError('UNAUTHORIZED', 'missing or invalid access token');
+    return c.json(toPublicUser(rt.config, user), 200);
+  });
+
+  return app;
+}
+
+export default build();

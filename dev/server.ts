@@ -1,0 +1,66 @@
+// One Node server that mounts every function exactly as Vercel routes them: the request for
+// /api/v1/<name>/… goes to api/v1/<name>.ts's app, untouched. Used by `npm run dev`, `npm start`
+// and the HTTP tests.
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { FUNCTION_NAMES, type FunctionModule, type FunctionName, functionFor } from '../lib/functions.js';
+import type { App } from '../lib/http/app.js';
+import { AppError, envelope } from '../lib/http/errors.js';
+import type { Runtime } from '../lib/runtime.js';
+
+const loaders: Record<FunctionName, () => Promise<FunctionModule>> = {
+  health: () => import('../api/v1/health.js'),
+  users: () => import('../api/v1/users.js'),
+  conversations: () => import('../api/v1/conversations.js'),
+  'text-chat': () => import('../api/v1/text-chat.js'),
+  'vision-chat': () => import('../api/v1/vision-chat.js'),
+  uploads: () => import('../api/v1/uploads.js'),
+  logs: () => import('../api/v1/logs.js'),
+  docs: () => import('../api/v1/docs.js'),
+};
+
+export async function loadApps(runtime: () => Runtime): Promise<Map<FunctionName, App>> {
+  const apps = new Map<FunctionName, App>();
+  for (const name of FUNCTION_NAMES) apps.set(name, (await loaders[name]()).build(runtime));
+  return apps;
+}
+
+export function dispatcher(apps: Map<FunctionName, App>): (req: Request) => Promise<Response> | Response {
+  return (req) => {
+    const name = functionFor(new URL(req.url).pathname);
+    const app = name && apps.get(name);
+    if (app) return app.fetch(req);
+    // Vercel would answer its own 404 page here; locally we keep the contract's envelope.
+    const requestId = crypto.randomUUID();
+    return Response.json(envelope(new AppError('NOT_FOUND', 'route not found'), requestId), {
+      status: 404,
+      headers: { 'X-Request-Id': requestId },
+    });
+  };
+}
+
+export type LocalServer = { url: string; port: number; close(): Promise<void> };
+
+export async function startServer(
+  runtime: () => Runtime,
+  opts: { port?: number; host?: string } = {},
+): Promise<LocalServer> {
+  const fetch = dispatcher(await loadApps(runtime));
+  return new Promise((resolve) => {
+    const server = serve(
+      { fetch, port: opts.port ?? 0, hostname: opts.host ?? '127.0.0.1' },
+      (info: AddressInfo) => {
+        resolve({
+          url: `http://127.0.0.1:${info.port}`,
+          port: info.port,
+          close: () =>
+            new Promise<void>((done) => {
+              server.close(() => done());
+              // Streams still open get cut so close() cannot hang on a keep-alive socket.
+              if ('closeAllConnections' in server) server.closeAllConnections();
+            }),
+        });
+      },
+    );
+  });
+}

@@ -1,0 +1,52 @@
+// Access tokens: short-lived HS256 JWTs verified with an explicit algorithm list, issuer,
+// audience, expiry and a small clock tolerance. Anything else (alg:none, other keys) is refused.
+import { errors, jwtVerify, SignJWT } from 'jose';
+import type { Config } from '../config/index.js';
+
+const ALG = 'HS256';
+// Only for local runs with nothing configured; production refuses to start without JWT_SECRET.
+const DEV_SECRET = 'dev-only-insecure-jwt-secret-change-me-0000';
+
+export type AccessClaims = { sub: string; role: 'user' | 'admin'; sid: string };
+
+function key(config: Config): Uint8Array {
+  return new TextEncoder().encode(config.JWT_SECRET ?? DEV_SECRET);
+}
+
+export async function signAccessToken(config: Config, claims: AccessClaims, now: Date): Promise<string> {
+  const iat = Math.floor(now.getTime() / 1000);
+  return new SignJWT({ role: claims.role, sid: claims.sid })
+    .setProtectedHeader({ alg: ALG, typ: 'JWT' })
+    .setSubject(claims.sub)
+    .setIssuer(config.JWT_ISSUER)
+    .setAudience(config.JWT_AUDIENCE)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + config.ACCESS_TOKEN_TTL_SECONDS)
+    .setJti(crypto.randomUUID())
+    .sign(key(config));
+}
+
+/** The token's claims, or null when it is not a valid access token for this service. */
+export async function verifyAccessToken(
+  config: Config,
+  token: string,
+  now: Date,
+): Promise<AccessClaims | null> {
+  try {
+    const { payload } = await jwtVerify(token, key(config), {
+      algorithms: [ALG],
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      clockTolerance: 5,
+      currentDate: now,
+      requiredClaims: ['exp', 'iat', 'sub'],
+    });
+    const { sub, role, sid } = payload;
+    if (typeof sub !== 'string' || typeof sid !== 'string' || (role !== 'user' && role !== 'admin'))
+      return null;
+    return { sub, role, sid };
+  } catch (err) {
+    if (err instanceof errors.JOSEError) return null;
+    throw err;
+  }
+}

@@ -1,0 +1,165 @@
+// Every setting of the service, read once from the environment and validated with zod.
+// Nothing else in the code base reads process.env: take a `Config` from here instead.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+const url = z.url({ protocol: /^https?$/ });
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+// An empty string counts as unset: deployment dashboards often keep blank variables.
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const envSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  VERCEL_ENV: optional(z.enum(['production', 'preview', 'development'])),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SERVICE_VERSION: z.string().default('0.1.0'),
+
+  DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')),
+  DATABASE_DRIVER: optional(z.enum(['neon', 'pg', 'pglite'])),
+  DATABASE_POOL_MAX: int(5, 1, 100),
+  // Only for tests and local runs of the Neon driver against a plain PostgreSQL.
+  NEON_WS_PROXY: optional(z.string()),
+  DATA_DIR: z.string().default('.data'),
+
+  JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+  JWT_ISSUER: z.string().default('health-assistant'),
+  JWT_AUDIENCE: z.string().default('health-assistant-miniprogram'),
+  ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 86_400),
+  REFRESH_TOKEN_TTL_SECONDS: int(30 * 86_400, 3_600, 365 * 86_400),
+
+  WECHAT_APPID: optional(z.string().min(1)),
+  WECHAT_SECRET: optional(z.string().min(1)),
+  WECHAT_API_BASE_URL: url.default('https://api.weixin.qq.com'),
+  WECHAT_TIMEOUT_MS: int(5_000, 100, 60_000),
+  WECHAT_CONTENT_CHECK: optional(bool),
+
+  ADMIN_OPENIDS: list.default([]),
+  CONSENT_VERSION: z.string().min(1).default('2026-11-01'),
+
+  OPENAI_BASE_URL: optional(url),
+  OPENAI_API_KEY: optional(z.string().min(1)),
+  CHAT_MODEL: z.string().min(1).default('qwen-plus'),
+  VISION_MODEL: z.string().min(1).default('qwen-vl-plus'),
+  TITLE_MODEL: optional(z.string().min(1)),
+  LLM_TIMEOUT_MS: int(60_000, 1_000, 600_000),
+  LLM_FIRST_TOKEN_TIMEOUT_MS: int(20_000, 100, 600_000),
+  LLM_MAX_RETRIES: int(1, 0, 5),
+  LLM_MAX_OUTPUT_TOKENS: int(1_024, 16, 32_000),
+  HISTORY_TOKEN_BUDGET: int(3_000, 100, 200_000),
+  VISION_IMAGE_MODE: z.enum(['url', 'data']).default('data'),
+
+  EMERGENCY_NUMBER: z
+    .string()
+    .regex(/^[0-9-]{2,20}$/)
+    .default('120'),
+  CRISIS_LINE: z
+    .string()
+    .regex(/^[0-9-]{2,20}$/)
+    .default('12356'),
+
+  UPSTASH_REDIS_REST_URL: optional(url),
+  UPSTASH_REDIS_REST_TOKEN: optional(z.string().min(1)),
+  REDIS_URL: optional(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')),
+  REDIS_TIMEOUT_MS: int(300, 20, 10_000),
+  RATE_LIMITS_DISABLED: optional(bool),
+  DAILY_TOKEN_QUOTA_USER: int(200_000, 0),
+  DAILY_TOKEN_QUOTA_ADMIN: int(2_000_000, 0),
+  MAX_CONCURRENT_STREAMS: int(2, 1, 50),
+
+  S3_ENDPOINT: optional(url),
+  S3_REGION: z.string().min(1).default('ap-guangzhou'),
+  S3_BUCKET: optional(z.string().min(1)),
+  S3_ACCESS_KEY_ID: optional(z.string().min(1)),
+  S3_SECRET_ACCESS_KEY: optional(z.string().min(1)),
+  S3_SESSION_TOKEN: optional(z.string().min(1)),
+  S3_FORCE_PATH_STYLE: optional(bool),
+  // COS documents its own POST-form signature; S3, MinIO and Sealos take SigV4.
+  S3_POST_SIGNATURE: z.enum(['sigv4', 'cos']).default('sigv4'),
+  S3_PUBLIC_ENDPOINT: optional(url),
+  UPLOAD_MAX_BYTES: int(10 * 1024 * 1024, 1_024, 100 * 1024 * 1024),
+  UPLOAD_URL_TTL_SECONDS: int(300, 30, 300),
+  READ_URL_TTL_SECONDS: int(300, 30, 3_600),
+
+  RETENTION_DAYS_CONVERSATIONS: int(365, 1),
+  RETENTION_DAYS_LOGS: int(90, 1),
+  CRON_SECRET: optional(z.string().min(16)),
+
+  PORT: int(3000, 0, 65_535),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export type Config = Env & {
+  production: boolean;
+  wechatConfigured: boolean;
+  /** Which parts run on local stand-ins (never allowed in production). */
+  standIns: string[];
+};
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses a whole environment. Pure: tests call it with their own object. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production' || e.VERCEL_ENV === 'production';
+  const wechatConfigured = Boolean(e.WECHAT_APPID && e.WECHAT_SECRET);
+  const standIns: string[] = [];
+  if (!e.DATABASE_URL) standIns.push('database (embedded PGlite)');
+  if (!e.JWT_SECRET) standIns.push('JWT secret (development default)');
+  if (!wechatConfigured) standIns.push('WeChat (dev:<name> login)');
+  if (!e.UPSTASH_REDIS_REST_URL && !e.REDIS_URL) standIns.push('rate limits (in memory)');
+  if (!e.OPENAI_BASE_URL) standIns.push('model (local simulated stand-in)');
+  if (!e.S3_ENDPOINT || !e.S3_BUCKET) standIns.push('object storage (local)');
+
+  const problems: string[] = [];
+  if (production) {
+    // Production refuses every stand-in: each missing real part is named.
+    if (!e.DATABASE_URL) problems.push('DATABASE_URL: required in production');
+    if (!e.JWT_SECRET) problems.push('JWT_SECRET: required in production');
+    if (!wechatConfigured) problems.push('WECHAT_APPID, WECHAT_SECRET: required in production');
+    if (!e.UPSTASH_REDIS_REST_URL && !e.REDIS_URL)
+      problems.push('UPSTASH_REDIS_REST_URL or REDIS_URL: required in production');
+    if (!e.OPENAI_BASE_URL) problems.push('OPENAI_BASE_URL: required in production');
+    if (!e.OPENAI_API_KEY) problems.push('OPENAI_API_KEY: required in production');
+    for (const k of ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
+      if (!e[k]) problems.push(`${k}: required in production`);
+    }
+    if (e.DATABASE_DRIVER === 'pglite') problems.push('DATABASE_DRIVER: pglite is a local stand-in');
+    if (e.NEON_WS_PROXY) problems.push('NEON_WS_PROXY: a test setting, not for production');
+    if (e.RATE_LIMITS_DISABLED) problems.push('RATE_LIMITS_DISABLED: not allowed in production');
+  }
+  if (e.UPSTASH_REDIS_REST_URL && !e.UPSTASH_REDIS_REST_TOKEN)
+    problems.push('UPSTASH_REDIS_REST_TOKEN: required with UPSTASH_REDIS_REST_URL');
+  if (Boolean(e.WECHAT_APPID) !== Boolean(e.WECHAT_SECRET))
+    problems.push('WECHAT_APPID, WECHAT_SECRET: set both or neither');
+  if (problems.length) throw new ConfigError(problems);
+
+  return { ...e, production, wechatConfigured, standIns };
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, parsed on first use. */
+export function getConfig(): Config {
+  cached ??= loadConfig(process.env);
+  return cached;
+}

@@ -1,0 +1,113 @@
+// The database client, chosen by configuration: a Neon URL (or DATABASE_DRIVER=neon) uses
+// @neondatabase/serverless over WebSockets, any other postgres:// URL node-postgres, and no URL
+// an embedded PGlite database under DATA_DIR, migrated automatically. Each driver is imported only
+// when chosen, so a cold start loads one of them.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { schema } from './schema.js';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+export type Driver = 'neon' | 'pg' | 'pglite';
+
+export type DbHandle = {
+  db: Db;
+  driver: Driver;
+  /** Applies the committed migrations in drizzle/. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+};
+
+export type DbOptions = {
+  url?: string;
+  driver?: Driver;
+  /** PGlite's folder; 'memory://' keeps it in memory. */
+  pgliteDir?: string;
+  /** A PGlite dumpDataDir() snapshot to start from (fast per-test databases). */
+  pgliteSnapshot?: Blob;
+  poolMax?: number;
+  /** host:port of a WebSocket→TCP proxy, to run the Neon driver against a plain PostgreSQL. */
+  neonWsProxy?: string;
+};
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+
+export function chooseDriver(opts: Pick<DbOptions, 'url' | 'driver'>): Driver {
+  if (opts.driver) return opts.driver;
+  if (!opts.url) return 'pglite';
+  const host = new URL(opts.url).hostname;
+  return host.endsWith('.neon.tech') || host.endsWith('.neon.build') ? 'neon' : 'pg';
+}
+
+export async function openDatabase(opts: DbOptions): Promise<DbHandle> {
+  const driver = chooseDriver(opts);
+  const migrationsFolder = MIGRATIONS_DIR;
+  if (driver === 'pglite') {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { drizzle } = await import('drizzle-orm/pglite');
+    const { migrate } = await import('drizzle-orm/pglite/migrator');
+    const client = opts.pgliteSnapshot
+      ? new PGlite({ loadDataDir: opts.pgliteSnapshot })
+      : new PGlite(opts.pgliteDir ?? 'memory://');
+    const db = drizzle({ client, schema });
+    return {
+      db: db as unknown as Db,
+      driver,
+      migrate: () => migrate(db, { migrationsFolder }),
+      close: () => client.close(),
+    };
+  }
+  if (!opts.url) throw new Error(`DATABASE_URL is required for the ${driver} driver`);
+  if (driver === 'neon') {
+    const { Pool, neonConfig } = await import('@neondatabase/serverless');
+    const { drizzle } = await import('drizzle-orm/neon-serverless');
+    const { migrate } = await import('drizzle-orm/neon-serverless/migrator');
+    if (typeof globalThis.WebSocket === 'undefined') {
+      // Node 20 has no global WebSocket (Vercel's Node 22 does).
+      neonConfig.webSocketConstructor = (await import('ws')).default;
+    }
+    if (opts.neonWsProxy) {
+      const proxy = opts.neonWsProxy;
+      neonConfig.wsProxy = (host, port) => `${proxy}/v2?address=${host}:${port}`;
+      neonConfig.useSecureWebSocket = false;
+      // The pipelined start-up fails SCRAM authentication against a plain PostgreSQL.
+      neonConfig.pipelineConnect = false;
+      neonConfig.pipelineTLS = false;
+      neonConfig.coalesceWrites = false;
+    }
+    const pool = new Pool({ connectionString: opts.url, max: opts.poolMax ?? 5 });
+    const db = drizzle({ client: pool, schema });
+    return {
+      db: db as unknown as Db,
+      driver,
+      migrate: () => migrate(db, { migrationsFolder }),
+      close: () => pool.end(),
+    };
+  }
+  const pg = (await import('pg')).default;
+  const { drizzle } = await import('drizzle-orm/node-postgres');
+  const { migrate } = await import('drizzle-orm/node-postgres/migrator');
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.poolMax ?? 5,
+    idleTimeoutMillis: 10_000,
+    connectionTimeoutMillis: 5_000,
+  });
+  // An idle client losing its server must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const db = drizzle({ client: pool, schema });
+  return {
+    db: db as unknown as Db,
+    driver,
+    migrate: () => migrate(db, { migrationsFolder }),
+    close: () => pool.end(),
+  };
+}
+
+/** A cheap round trip for /health. */
+export async function pingDatabase(db: Db): Promise<void> {
+  await db.execute(sql`select 1`);
+}
+
+export * from './schema.js';

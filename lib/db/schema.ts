@@ -1,0 +1,267 @@
+// The whole product's tables. Migrations in drizzle/ are generated from this file.
+// Every table holding a user's data carries `user_id`, so every query can be scoped to its owner.
+import type { InferInsertModel, InferSelectModel } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const createdAt = () => ts('created_at').notNull().defaultNow();
+
+export type HealthProfile = { allergies: string[]; conditions: string[]; medications: string[] };
+export type Gender = 'male' | 'female' | 'other' | 'unknown';
+export type Role = 'user' | 'admin';
+
+export const users = pgTable('users', {
+  id: text('id').primaryKey(),
+  openid: text('openid').notNull().unique(),
+  unionid: text('unionid'),
+  nickname: text('nickname'),
+  avatarFileId: text('avatar_file_id'),
+  gender: text('gender').$type<Gender>(),
+  birthYear: integer('birth_year'),
+  healthProfile: jsonb('health_profile').$type<HealthProfile>(),
+  role: text('role').$type<Role>().notNull().default('user'),
+  acceptedConsentVersion: text('accepted_consent_version'),
+  createdAt: createdAt(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+  // Set when deletion starts: from then on the account is gone for every route.
+  deletingAt: ts('deleting_at'),
+});
+
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    familyId: text('family_id').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+    revokedAt: ts('revoked_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('refresh_tokens_family_idx').on(t.familyId), index('refresh_tokens_user_idx').on(t.userId)],
+);
+
+export const consents = pgTable(
+  'consents',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    version: text('version').notNull(),
+    accepted: boolean('accepted').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('consents_user_idx').on(t.userId, t.createdAt)],
+);
+
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    archived: boolean('archived').notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    lastMessageAt: ts('last_message_at'),
+    // lastMessageAt, else createdAt: the list's sort key, kept in one indexed column.
+    activityAt: ts('activity_at').notNull().defaultNow(),
+  },
+  (t) => [index('conversations_owner_activity_idx').on(t.userId, t.archived, t.activityAt, t.id)],
+);
+
+export type MessageStatus = 'pending' | 'streaming' | 'complete' | 'incomplete' | 'error' | 'blocked';
+export type Triage = {
+  level: 'emergency';
+  category: string;
+  message: string;
+  actions: { type: 'call'; number: string; label: string }[];
+};
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: text('id').primaryKey(),
+    // A stable, strictly increasing order inside a conversation (created_at can tie).
+    seq: bigserial('seq', { mode: 'number' }).notNull().unique(),
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role').$type<'user' | 'assistant'>().notNull(),
+    content: text('content').notNull().default(''),
+    imageIds: jsonb('image_ids').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    status: text('status').$type<MessageStatus>().notNull(),
+    triage: jsonb('triage').$type<Triage>(),
+    model: text('model'),
+    promptTokens: integer('prompt_tokens'),
+    completionTokens: integer('completion_tokens'),
+    finishReason: text('finish_reason'),
+    errorCode: text('error_code'),
+    aiGenerated: boolean('ai_generated').notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('messages_conversation_seq_idx').on(t.conversationId, t.seq),
+    index('messages_user_idx').on(t.userId),
+  ],
+);
+
+export type FileStatus = 'pending' | 'ready' | 'deleted';
+
+export const files = pgTable(
+  'files',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    key: text('key').notNull().unique(),
+    purpose: text('purpose').$type<'chat-image' | 'avatar'>().notNull(),
+    status: text('status').$type<FileStatus>().notNull().default('pending'),
+    declaredContentType: text('declared_content_type').notNull(),
+    declaredSize: integer('declared_size').notNull(),
+    contentType: text('content_type'),
+    size: integer('size'),
+    width: integer('width'),
+    height: integer('height'),
+    // Set when an image is used in a conversation, so deleting it removes the image too.
+    conversationId: text('conversation_id').references(() => conversations.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    completedAt: ts('completed_at'),
+    uploadExpiresAt: ts('upload_expires_at').notNull(),
+  },
+  (t) => [
+    index('files_user_idx').on(t.userId, t.createdAt),
+    index('files_status_idx').on(t.status, t.uploadExpiresAt),
+    index('files_conversation_idx').on(t.conversationId),
+  ],
+);
+
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    route: text('route').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    status: text('status').$type<'running' | 'done'>().notNull(),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    createdAt: createdAt(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.route, t.key] }),
+    index('idempotency_expires_idx').on(t.expiresAt),
+  ],
+);
+
+export const usageDaily = pgTable(
+  'usage_daily',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    day: date('day', { mode: 'string' }).notNull(),
+    requests: integer('requests').notNull().default(0),
+    promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
+    completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.day] })],
+);
+
+// No personal data: levels, routes, statuses, ids and error codes only (client messages are scrubbed).
+export const systemLogs = pgTable(
+  'system_logs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: ts('at').notNull().defaultNow(),
+    level: text('level').$type<'debug' | 'info' | 'warn' | 'error'>().notNull(),
+    source: text('source').$type<'server' | 'client'>().notNull(),
+    route: text('route'),
+    method: text('method'),
+    status: integer('status'),
+    latencyMs: integer('latency_ms'),
+    userId: text('user_id'),
+    requestId: text('request_id'),
+    errorCode: text('error_code'),
+    message: text('message'),
+    context: jsonb('context').$type<Record<string, unknown>>(),
+  },
+  (t) => [
+    index('system_logs_at_idx').on(t.at, t.id),
+    index('system_logs_request_idx').on(t.requestId),
+    index('system_logs_user_idx').on(t.userId, t.at),
+  ],
+);
+
+// Append-only (a trigger in the migrations refuses UPDATE and DELETE). actor_id is not a foreign
+// key: once an account is deleted it stays behind as a pseudonymous id.
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: ts('at').notNull().defaultNow(),
+    actorId: text('actor_id'),
+    action: text('action').notNull(),
+    targetType: text('target_type'),
+    targetId: text('target_id'),
+    requestId: text('request_id'),
+    meta: jsonb('meta').$type<Record<string, unknown>>(),
+  },
+  (t) => [index('audit_log_at_idx').on(t.at, t.id), index('audit_log_actor_idx').on(t.actorId, t.at)],
+);
+
+// A deletion in progress: a crash part-way leaves this row, and the retention job finishes it.
+export const deletionJobs = pgTable('deletion_jobs', {
+  userId: text('user_id').primaryKey(),
+  requestedAt: ts('requested_at').notNull().defaultNow(),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+});
+
+export const schema = {
+  users,
+  refreshTokens,
+  consents,
+  conversations,
+  messages,
+  files,
+  idempotencyKeys,
+  usageDaily,
+  systemLogs,
+  auditLog,
+  deletionJobs,
+};
+
+export type User = InferSelectModel<typeof users>;
+export type NewUser = InferInsertModel<typeof users>;
+export type Conversation = InferSelectModel<typeof conversations>;
+export type Message = InferSelectModel<typeof messages>;
+export type FileRow = InferSelectModel<typeof files>;
+export type SystemLog = InferSelectModel<typeof systemLogs>;
+export type AuditRow = InferSelectModel<typeof auditLog>;

@@ -1,0 +1,35 @@
+// Health checks: each part answers within a deadline or counts as down. Checks never throw.
+export type CheckResult = { status: 'ok' | 'down'; latencyMs: number; error?: string };
+export type Check = () => Promise<void>;
+
+export async function runCheck(check: Check, timeoutMs = 1_500): Promise<CheckResult> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+      }),
+    ]);
+    return { status: 'ok', latencyMs: Math.round(performance.now() - started) };
+  } catch (err) {
+    // The error's class only: driver messages can carry connection strings.
+    const error = err instanceof Error && err.message === 'timeout' ? 'timeout' : 'unavailable';
+    return { status: 'down', latencyMs: Math.round(performance.now() - started), error };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function runChecks(checks: Record<string, Check>): Promise<{
+  status: 'ok' | 'degraded';
+  checks: Record<string, CheckResult>;
+}> {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([k, f]) => [k, await runCheck(f)] as const),
+  );
+  const results = Object.fromEntries(entries);
+  const status = entries.every(([, r]) => r.status === 'ok') ? 'ok' : 'degraded';
+  return { status, checks: results };
+}

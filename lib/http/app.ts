@@ -1,0 +1,137 @@
+// The app factory every function uses: request id, structured request log, body limits,
+// content-type check, and the single error envelope (onError, notFound and the validation hook are
+// the only places that write it).
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { errorFields } from '../logger.js';
+import type { Runtime } from '../runtime.js';
+import { AppError, envelope } from './errors.js';
+
+export type AuthUser = {
+  id: string;
+  role: 'user' | 'admin';
+  openid: string;
+  acceptedConsentVersion: string | null;
+  sessionId: string;
+};
+
+export type AppEnv = {
+  Variables: {
+    rt: Runtime;
+    requestId: string;
+    user: AuthUser | undefined;
+    /** Set by handlers that know more than the status, e.g. an upstream error code. */
+    errorCode: string | undefined;
+  };
+};
+
+export type App = OpenAPIHono<AppEnv>;
+export type AppContext = Context<AppEnv>;
+
+export const JSON_BODY_LIMIT = 1024 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
+
+export function requestIdFrom(header: string | undefined): string {
+  return header && REQUEST_ID.test(header) ? header : crypto.randomUUID();
+}
+
+function toAppError(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  if (err instanceof HTTPException) {
+    if (err.status === 400) return new AppError('BAD_REQUEST', 'malformed request body');
+    if (err.status === 401) return new AppError('UNAUTHORIZED', 'authentication required');
+    if (err.status === 413) return new AppError('PAYLOAD_TOO_LARGE', 'request body too large');
+    if (err.status === 415) return new AppError('UNSUPPORTED_MEDIA_TYPE', 'unsupported content type');
+  }
+  return undefined;
+}
+
+/** The error answer for any thrown value; unexpected errors become a 500 that says nothing. */
+export function errorResponse(c: AppContext, err: unknown): Response {
+  const requestId = c.get('requestId') ?? requestIdFrom(undefined);
+  const appErr = toAppError(err);
+  if (!appErr) {
+    c.get('rt')?.log.error({ requestId, ...errorFields(err) }, 'unhandled error');
+    const internal = new AppError('INTERNAL', 'internal error');
+    c.set('errorCode', internal.code);
+    return c.json(envelope(internal, requestId), 500);
+  }
+  c.set('errorCode', appErr.code);
+  for (const [k, v] of Object.entries(appErr.headers ?? {})) c.header(k, v);
+  return c.json(envelope(appErr, requestId), appErr.status as ContentfulStatusCode);
+}
+
+/** A function's app, mounted at /api/v1/<name> as Vercel routes it. */
+export function createApp(name: string, runtime: () => Runtime): App {
+  // Resolved once now: a missing or malformed setting fails the cold start, naming the variable.
+  runtime();
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        // Field paths and issue codes only: values may be health data.
+        const details = result.error.issues.map((i) => ({
+          path: i.path.map(String).join('.') || '(body)',
+          code: i.code,
+        }));
+        throw new AppError('BAD_REQUEST', 'invalid request', { details });
+      }
+    },
+  });
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    const requestId = requestIdFrom(c.req.header('x-request-id'));
+    const rt = runtime();
+    c.set('rt', rt);
+    c.set('requestId', requestId);
+    c.header('X-Request-Id', requestId);
+    await next();
+    const user = c.get('user');
+    rt.log.info(
+      {
+        requestId,
+        fn: name,
+        method: c.req.method,
+        route: c.req.routePath,
+        status: c.res.status,
+        latencyMs: Math.round(performance.now() - started),
+        userId: user?.id,
+        errorCode: c.get('errorCode'),
+      },
+      'request',
+    );
+  });
+
+  app.use('*', async (c, next) => {
+    const method = c.req.method;
+    if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+      const length = c.req.header('content-length');
+      const hasBody =
+        (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+      const type = c.req.header('content-type') ?? '';
+      if (hasBody && !/^application\/json\s*(;|$)/i.test(type)) {
+        throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json');
+      }
+    }
+    await next();
+  });
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: JSON_BODY_LIMIT,
+      onError: () => {
+        throw new AppError('PAYLOAD_TOO_LARGE', 'request body exceeds 1 MB');
+      },
+    }),
+  );
+
+  // Set on the based app: OpenAPIHono's basePath() does not carry these handlers over.
+  const based = app.basePath(`/api/v1/${name}`) as unknown as App;
+  based.onError((err, c) => errorResponse(c, err));
+  based.notFound((c) => errorResponse(c, new AppError('NOT_FOUND', 'route not found')));
+  return based;
+}

@@ -1,0 +1,53 @@
+// Schemas shared by every route file, so each route's OpenAPI entry lists the envelope it answers.
+import { z } from '@hono/zod-openapi';
+import { CODE_TO_STATUS } from './errors.js';
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(CODE_TO_STATUS) as [keyof typeof CODE_TO_STATUS]),
+      message: z.string(),
+      requestId: z.string(),
+      details: z.array(z.object({ path: z.string(), code: z.string() })).optional(),
+    }),
+  })
+  .openapi('Error');
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ErrorSchema } },
+});
+
+/** The error answers a route can give, for its OpenAPI entry. */
+export function errors(...statuses: number[]) {
+  const text: Record<number, string> = {
+    400: 'Invalid request',
+    401: 'Missing or invalid access token',
+    403: 'Forbidden or consent required',
+    404: 'Not found (including other users’ resources)',
+    409: 'Conflict',
+    413: 'Payload too large',
+    415: 'Unsupported media type',
+    422: 'Unprocessable',
+    429: 'Rate limited or quota exceeded',
+    500: 'Internal error',
+    502: 'Upstream error',
+    503: 'Service unavailable',
+    504: 'Upstream timeout',
+  };
+  return Object.fromEntries(statuses.map((s) => [s, errorResponse(text[s] ?? 'Error')]));
+}
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
+
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const bearer = [{ bearerAuth: [] }];
+
+export const IsoDate = z.string().openapi({ format: 'date-time', example: '2026-11-25T08:00:00.000Z' });

@@ -1,0 +1,80 @@
+// Accounts: sign-in by openid, and the public shape of a user.
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Config } from '../config/index.js';
+import type { Db } from '../db/index.js';
+import { type Role, type User, users } from '../db/schema.js';
+import { notFound } from '../http/errors.js';
+
+export function roleFor(config: Config, openid: string): Role {
+  return config.ADMIN_OPENIDS.includes(openid) ? 'admin' : 'user';
+}
+
+/** Finds or creates the account for an openid; the role follows ADMIN_OPENIDS at every sign-in. */
+export async function upsertUserByOpenid(
+  db: Db,
+  config: Config,
+  identity: { openid: string; unionid: string | null; nickname?: string },
+): Promise<{ user: User; created: boolean }> {
+  const role = roleFor(config, identity.openid);
+  const id = crypto.randomUUID();
+  const [row] = await db
+    .insert(users)
+    .values({
+      id,
+      openid: identity.openid,
+      unionid: identity.unionid,
+      nickname: identity.nickname ?? null,
+      role,
+    })
+    .onConflictDoUpdate({
+      target: users.openid,
+      set: {
+        unionid: sql`coalesce(excluded.unionid, ${users.unionid})`,
+        role,
+        updatedAt: sql`now()`,
+      },
+    })
+    .returning();
+  if (!row) throw new Error('upsert returned no row');
+  // A sign-in during a pending deletion must not resurrect the account.
+  if (row.deletingAt) throw notFound('user');
+  return { user: row, created: row.id === id };
+}
+
+export async function getActiveUser(db: Db, userId: string): Promise<User | undefined> {
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, userId), isNull(users.deletingAt)));
+  return row;
+}
+
+export type PublicUser = {
+  id: string;
+  nickname: string | null;
+  avatarFileId: string | null;
+  gender: User['gender'];
+  birthYear: number | null;
+  healthProfile: User['healthProfile'];
+  role: Role;
+  consent: { required: boolean; currentVersion: string; acceptedVersion: string | null };
+  createdAt: string;
+};
+
+export function toPublicUser(config: Config, u: User): PublicUser {
+  return {
+    id: u.id,
+    nickname: u.nickname,
+    avatarFileId: u.avatarFileId,
+    gender: u.gender,
+    birthYear: u.birthYear,
+    healthProfile: u.healthProfile,
+    role: u.role,
+    consent: {
+      required: u.acceptedConsentVersion !== config.CONSENT_VERSION,
+      currentVersion: config.CONSENT_VERSION,
+      acceptedVersion: u.acceptedConsentVersion,
+    },
+    createdAt: u.createdAt.toISOString(),
+  };
+}

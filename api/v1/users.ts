@@ -8,6 +8,7 @@ import { currentUser, requireAuth } from '../../lib/http/auth.js';
 import { AppError } from '../../lib/http/errors.js';
 import { bearer, errors, IsoDate, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
+import { listConsents, recordConsent } from '../../lib/users/consent.js';
 import { getActiveUser, toPublicUser, upsertUserByOpenid } from '../../lib/users/service.js';
 
 export const HealthProfileSchema = z
@@ -81,6 +82,34 @@ const me = createRoute({
   responses: { 200: jsonResponse(UserSchema, 'The account'), ...errors(401) },
 });
 
+const ConsentSchema = z
+  .object({ id: z.string(), version: z.string(), accepted: z.boolean(), createdAt: IsoDate })
+  .openapi('Consent');
+
+const listConsentsRoute = createRoute({
+  method: 'get',
+  path: '/me/consents',
+  tags: ['users'],
+  summary: 'The consent versions this user accepted or withdrew, newest first',
+  security: bearer,
+  middleware: [requireAuth] as const,
+  responses: {
+    200: jsonResponse(z.object({ items: z.array(ConsentSchema) }), 'Consent history'),
+    ...errors(401),
+  },
+});
+
+const recordConsentRoute = createRoute({
+  method: 'post',
+  path: '/me/consents',
+  tags: ['users'],
+  summary: 'Accept or withdraw a consent version',
+  security: bearer,
+  middleware: [requireAuth] as const,
+  request: { body: jsonBody(z.strictObject({ version: z.string().min(1).max(64), accepted: z.boolean() })) },
+  responses: { 201: jsonResponse(ConsentSchema, 'Recorded'), ...errors(400, 401, 422) },
+});
+
 const DEV_CODE = /^dev:([A-Za-z0-9_.-]{1,64})$/;
 
 export function build(runtime: () => Runtime = getRuntime): App {
@@ -151,6 +180,32 @@ export function build(runtime: () => Runtime = getRuntime): App {
     const user = await getActiveUser(await rt.db(), currentUser(c).id);
     if (!user) throw new AppError('UNAUTHORIZED', 'missing or invalid access token');
     return c.json(toPublicUser(rt.config, user), 200);
+  });
+
+  app.openapi(listConsentsRoute, async (c) => {
+    const rt = c.get('rt');
+    return c.json({ items: await listConsents(await rt.db(), currentUser(c).id) }, 200);
+  });
+
+  app.openapi(recordConsentRoute, async (c) => {
+    const rt = c.get('rt');
+    const { version, accepted } = c.req.valid('json');
+    // Only the current text can be accepted: agreeing to an unknown version means nothing.
+    if (accepted && version !== rt.config.CONSENT_VERSION) {
+      throw new AppError('UNPROCESSABLE', `consent version ${version} is not the current version`);
+    }
+    const db = await rt.db();
+    const user = currentUser(c);
+    const record = await recordConsent(db, user.id, version, accepted, rt.now());
+    await audit(db, {
+      actorId: user.id,
+      action: 'user.consent',
+      targetType: 'consent',
+      targetId: record.id,
+      requestId: c.get('requestId'),
+      meta: { version, accepted },
+    });
+    return c.json(record, 201);
   });
 
   return app;

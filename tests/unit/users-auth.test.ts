@@ -1,0 +1,259 @@
+// Sign-in, tokens and the HTTP kit, in process on an embedded database.
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWechatStub, type WechatStub } from '../../dev/wechat-stub/index.js';
+import { createHarness, type Harness, testEnv } from '../helpers/harness.js';
+
+const SECRET = testEnv().JWT_SECRET as string;
+const enc = new TextEncoder();
+
+function expectEnvelope(body: unknown, code: string) {
+  expect(body).toMatchObject({ error: { code, message: expect.any(String), requestId: expect.any(String) } });
+}
+
+describe('dev sign-in and the HTTP kit', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(() => h.close());
+
+  it('signs in with dev:<name> and reads the profile', async () => {
+    const r = await h.call('POST', '/users/login', { body: { code: 'dev:alice' } });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ expiresIn: 900, user: { nickname: 'alice', role: 'user' } });
+    const me = await h.call('GET', '/users/me', { token: r.json.accessToken });
+    expect(me.status).toBe(200);
+    expect(me.json).toMatchObject({
+      id: r.json.user.id,
+      nickname: 'alice',
+      consent: { required: true, acceptedVersion: null },
+    });
+    const again = await h.call('POST', '/users/login', { body: { code: 'dev:alice' } });
+    expect(again.json.user.id).toBe(r.json.user.id);
+  });
+
+  it('refuses codes that are not dev codes when WeChat is not configured', async () => {
+    for (const code of ['alice', 'dev:', 'dev:bad name', 'ok:openid']) {
+      const r = await h.call('POST', '/users/login', { body: { code } });
+      expect(r.status, code).toBe(401);
+      expectEnvelope(r.json, 'UNAUTHORIZED');
+    }
+  });
+
+  it('rotates refresh tokens and revokes the family when a spent one comes back', async () => {
+    const a = await h.login('rotator');
+    const r1 = await h.call('POST', '/users/refresh', { body: { refreshToken: a.refresh } });
+    expect(r1.status).toBe(200);
+    expect(r1.json.refreshToken).not.toBe(a.refresh);
+    expect((await h.call('GET', '/users/me', { token: r1.json.accessToken })).status).toBe(200);
+    const reuse = await h.call('POST', '/users/refresh', { body: { refreshToken: a.refresh } });
+    expect(reuse.status).toBe(401);
+    // The thief's replay killed the family: the legitimate newest token is dead too.
+    const after = await h.call('POST', '/users/refresh', { body: { refreshToken: r1.json.refreshToken } });
+    expect(after.status).toBe(401);
+    // Another sign-in is a separate family and unaffected.
+    const b = await h.login('rotator');
+    expect((await h.call('POST', '/users/refresh', { body: { refreshToken: b.refresh } })).status).toBe(200);
+  });
+
+  it('logout ends that session only', async () => {
+    const a = await h.login('leaver');
+    const b = await h.login('leaver');
+    expect((await h.call('POST', '/users/logout', { body: { refreshToken: a.refresh } })).status).toBe(204);
+    expect((await h.call('POST', '/users/refresh', { body: { refreshToken: a.refresh } })).status).toBe(401);
+    expect((await h.call('POST', '/users/refresh', { body: { refreshToken: b.refresh } })).status).toBe(200);
+    // Logging out twice is harmless.
+    expect((await h.call('POST', '/users/logout', { body: { refreshToken: a.refresh } })).status).toBe(204);
+  });
+
+  describe('GET /users/me refuses bad tokens', () => {
+    let userId: string;
+    beforeAll(async () => {
+      userId = (await h.login('victim')).userId;
+    });
+    const sign = (key: string, claims: { aud?: string; iss?: string; exp?: number }) =>
+      new SignJWT({ role: 'admin', sid: 'x' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(userId)
+        .setIssuer(claims.iss ?? 'health-assistant')
+        .setAudience(claims.aud ?? 'health-assistant-miniprogram')
+        .setIssuedAt()
+        .setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 600)
+        .sign(enc.encode(key));
+
+    it.each([
+      ['no token', async () => undefined],
+      ['garbage', async () => 'not-a-jwt'],
+      ['forged with another key', () => sign('another-secret-another-secret-another-00', {})],
+      ['expired', () => sign(SECRET, { exp: Math.floor(Date.now() / 1000) - 60 })],
+      ['wrong audience', () => sign(SECRET, { aud: 'someone-else' })],
+      ['wrong issuer', () => sign(SECRET, { iss: 'someone-else' })],
+      [
+        'alg none',
+        async () =>
+          new UnsecuredJWT({ role: 'admin', sid: 'x' })
+            .setSubject(userId)
+            .setIssuer('health-assistant')
+            .setAudience('health-assistant-miniprogram')
+            .setIssuedAt()
+            .setExpirationTime('10m')
+            .encode(),
+      ],
+    ])('%s → 401', async (_name, make) => {
+      const token = await make();
+      const r = await h.call('GET', '/users/me', { token });
+      expect(r.status).toBe(401);
+      expectEnvelope(r.json, 'UNAUTHORIZED');
+    });
+
+    it('a valid token with the right key passes (the cases above can fail)', async () => {
+      const r = await h.call('GET', '/users/me', { token: await sign(SECRET, {}) });
+      expect(r.status).toBe(200);
+    });
+  });
+
+  it('answers the envelope for unknown routes, bad bodies and media types', async () => {
+    const unknown = await h.call('GET', '/users/nope');
+    expect(unknown.status).toBe(404);
+    expectEnvelope(unknown.json, 'NOT_FOUND');
+    const noFn = await h.call('GET', '/nothing-here');
+    expect(noFn.status).toBe(404);
+    expectEnvelope(noFn.json, 'NOT_FOUND');
+
+    const big = await h.call('POST', '/users/login', {
+      raw: JSON.stringify({ code: 'x'.repeat(1024 * 1024 + 10) }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(big.status).toBe(413);
+    expectEnvelope(big.json, 'PAYLOAD_TOO_LARGE');
+
+    const text = await h.call('POST', '/users/login', {
+      raw: 'code=1',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(text.status).toBe(415);
+    expectEnvelope(text.json, 'UNSUPPORTED_MEDIA_TYPE');
+
+    const malformed = await h.call('POST', '/users/login', {
+      raw: '{"code":',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(malformed.status).toBe(400);
+    expectEnvelope(malformed.json, 'BAD_REQUEST');
+
+    const extra = await h.call('POST', '/users/login', { body: { code: 'dev:x', role: 'admin' } });
+    expect(extra.status).toBe(400);
+    expect(extra.json.error.details).toEqual([{ path: '(body)', code: 'unrecognized_keys' }]);
+
+    const wrongType = await h.call('POST', '/users/login', { body: { code: 42 } });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.json.error.details).toEqual([{ path: 'code', code: 'invalid_type' }]);
+    // Details name fields, never values.
+    expect(wrongType.text).not.toContain('42');
+  });
+
+  it('keeps a well-formed X-Request-Id and replaces anything else', async () => {
+    const kept = await h.call('GET', '/users/me', { headers: { 'x-request-id': 'req-12345678' } });
+    expect(kept.headers.get('x-request-id')).toBe('req-12345678');
+    expect(kept.json.error.requestId).toBe('req-12345678');
+    const replaced = await h.call('GET', '/users/me', { headers: { 'x-request-id': 'bad id<script>' } });
+    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('records consent, and withdrawing it makes it required again', async () => {
+    const u = await h.login('consenter');
+    const version = h.rt.config.CONSENT_VERSION;
+    const wrong = await h.call('POST', '/users/me/consents', {
+      token: u.token,
+      body: { version: 'v-old', accepted: true },
+    });
+    expect(wrong.status).toBe(422);
+    const ok = await h.call('POST', '/users/me/consents', {
+      token: u.token,
+      body: { version, accepted: true },
+    });
+    expect(ok.status).toBe(201);
+    expect(ok.json).toMatchObject({ version, accepted: true });
+    let me = await h.call('GET', '/users/me', { token: u.token });
+    expect(me.json.consent).toEqual({ required: false, currentVersion: version, acceptedVersion: version });
+    await h.call('POST', '/users/me/consents', { token: u.token, body: { version, accepted: false } });
+    me = await h.call('GET', '/users/me', { token: u.token });
+    expect(me.json.consent.required).toBe(true);
+    const list = await h.call('GET', '/users/me/consents', { token: u.token });
+    expect(list.json.items.map((i: { accepted: boolean }) => i.accepted)).toEqual([false, true]);
+  });
+
+  it('writes request logs without tokens or codes', async () => {
+    const a = await h.login('logcheck-7f3a');
+    await h.call('GET', '/users/me', { token: a.token });
+    await h.call('POST', '/users/refresh', { body: { refreshToken: a.refresh } });
+    const all = h.logs.join('\n');
+    expect(h.logs.some((l) => l.includes('"route":"/api/v1/users/me"'))).toBe(true);
+    for (const secret of [a.token, a.refresh, 'dev:logcheck-7f3a', a.token.split('.')[2] ?? 'x']) {
+      expect(all).not.toContain(secret);
+    }
+  });
+});
+
+describe('WeChat sign-in against a local stand-in', () => {
+  let h: Harness;
+  let stub: WechatStub;
+  beforeAll(async () => {
+    stub = await startWechatStub({ appid: 'wx-test-app', secret: 'wx-test-secret' });
+    h = await createHarness({
+      env: {
+        WECHAT_APPID: 'wx-test-app',
+        WECHAT_SECRET: 'wx-test-secret',
+        WECHAT_API_BASE_URL: stub.baseUrl,
+        WECHAT_TIMEOUT_MS: '500',
+        ADMIN_OPENIDS: 'o-admin-1',
+      },
+    });
+  });
+  afterAll(async () => {
+    await h.close();
+    await stub.close();
+  });
+
+  it('signs in with a valid code, keeps the unionid, never returns the session key', async () => {
+    const r = await h.call('POST', '/users/login', { body: { code: 'ok:o-user-1:u-union-1' } });
+    expect(r.status).toBe(200);
+    expect(r.text).not.toContain('STUB-SESSION-KEY');
+    expect(h.logs.join('\n')).not.toContain('STUB-SESSION-KEY');
+    const rows = await h.db.db.query.users.findMany();
+    const row = rows.find((u) => u.openid === 'o-user-1');
+    expect(row?.unionid).toBe('u-union-1');
+    expect(JSON.stringify(rows)).not.toContain('STUB-SESSION-KEY');
+  });
+
+  it('gives admins their role from ADMIN_OPENIDS', async () => {
+    const r = await h.call('POST', '/users/login', { body: { code: 'ok:o-admin-1' } });
+    expect(r.json.user.role).toBe('admin');
+  });
+
+  it.each([
+    ['invalid code', 'nonsense', 401, 'UNAUTHORIZED'],
+    ['used code', 'used:abc', 401, 'UNAUTHORIZED'],
+    ['WeChat busy', 'busy', 503, 'SERVICE_UNAVAILABLE'],
+    ['WeChat failing', 'http500', 503, 'SERVICE_UNAVAILABLE'],
+    ['WeChat too slow', 'slow', 503, 'SERVICE_UNAVAILABLE'],
+    ['dev codes are off once WeChat is configured', 'dev:alice', 401, 'UNAUTHORIZED'],
+  ])('%s → %s', async (_name, code, status, errorCode) => {
+    const r = await h.call('POST', '/users/login', { body: { code } });
+    expect(r.status).toBe(status);
+    expectEnvelope(r.json, errorCode);
+  });
+
+  it('WeChat being unreachable is a 503 too', async () => {
+    const down = await createHarness({
+      env: { WECHAT_APPID: 'a', WECHAT_SECRET: 'b', WECHAT_API_BASE_URL: 'http://127.0.0.1:1' },
+    });
+    try {
+      const r = await down.call('POST', '/users/login', { body: { code: 'ok:x' } });
+      expect(r.status).toBe(503);
+    } finally {
+      await down.close();
+    }
+  });
+});

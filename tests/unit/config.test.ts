@@ -1,0 +1,88 @@
+// Settings are parsed once and fail loudly, naming the variable; production takes no stand-ins.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../lib/config/index.js';
+
+const PRODUCTION_READY = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://app:pw@db.example.com/app',
+  JWT_SECRET: 'x'.repeat(40),
+  WECHAT_APPID: 'wx123',
+  WECHAT_SECRET: 'secret',
+  UPSTASH_REDIS_REST_URL: 'https://redis.example.com',
+  UPSTASH_REDIS_REST_TOKEN: 'token',
+  OPENAI_BASE_URL: 'https://dashscope.aliyuncs.com/compatible-mode/v1',
+  OPENAI_API_KEY: 'sk-test',
+  S3_ENDPOINT: 'https://cos.ap-guangzhou.myqcloud.com',
+  S3_BUCKET: 'bucket-1250000000',
+  S3_ACCESS_KEY_ID: 'AKID',
+  S3_SECRET_ACCESS_KEY: 'secret',
+};
+
+function problems(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('config', () => {
+  it('runs on embedded defaults with nothing configured, and lists the stand-ins', () => {
+    const c = loadConfig({});
+    expect(c.production).toBe(false);
+    expect(c.PORT).toBe(3000);
+    expect(c.DATA_DIR).toBe('.data');
+    expect(c.UPLOAD_MAX_BYTES).toBe(10 * 1024 * 1024);
+    expect(c.standIns.join(' ')).toMatch(/PGlite.*dev:<name>.*in memory.*simulated.*object storage/s);
+  });
+
+  it.each([
+    ['DATABASE_URL', 'mysql://x', 'DATABASE_URL'],
+    ['JWT_SECRET', 'short', 'JWT_SECRET'],
+    ['PORT', 'eighty', 'PORT'],
+    ['UPLOAD_MAX_BYTES', '-1', 'UPLOAD_MAX_BYTES'],
+    ['OPENAI_BASE_URL', 'not a url', 'OPENAI_BASE_URL'],
+    ['REDIS_URL', 'http://redis', 'REDIS_URL'],
+    ['S3_FORCE_PATH_STYLE', 'maybe', 'S3_FORCE_PATH_STYLE'],
+  ])('a malformed %s is named', (key, value, named) => {
+    const p = problems({ [key]: value });
+    expect(p.some((x) => x.startsWith(`${named}:`))).toBe(true);
+  });
+
+  it('treats blank variables as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', OPENAI_BASE_URL: '' }).DATABASE_URL).toBeUndefined();
+  });
+
+  it('accepts a complete production configuration', () => {
+    const c = loadConfig(PRODUCTION_READY);
+    expect(c.production).toBe(true);
+    expect(c.standIns).toEqual([]);
+  });
+
+  it.each(Object.keys(PRODUCTION_READY).filter((k) => k !== 'NODE_ENV'))(
+    'production refuses to start without %s',
+    (key) => {
+      const env: Record<string, string | undefined> = { ...PRODUCTION_READY, [key]: undefined };
+      const p = problems(env);
+      expect(p.join('\n')).toContain(key);
+    },
+  );
+
+  it('VERCEL_ENV=production counts as production even when NODE_ENV says otherwise', () => {
+    const p = problems({ VERCEL_ENV: 'production', NODE_ENV: 'development' });
+    expect(p.join('\n')).toContain('DATABASE_URL: required in production');
+  });
+
+  it('production refuses the embedded database and test-only switches', () => {
+    expect(problems({ ...PRODUCTION_READY, DATABASE_DRIVER: 'pglite' }).join()).toContain('DATABASE_DRIVER');
+    expect(problems({ ...PRODUCTION_READY, NEON_WS_PROXY: '127.0.0.1:1' }).join()).toContain('NEON_WS_PROXY');
+  });
+
+  it('parses lists and booleans', () => {
+    const c = loadConfig({ ADMIN_OPENIDS: ' dev:admin , o-1,,', S3_FORCE_PATH_STYLE: 'true' });
+    expect(c.ADMIN_OPENIDS).toEqual(['dev:admin', 'o-1']);
+    expect(c.S3_FORCE_PATH_STYLE).toBe(true);
+  });
+});

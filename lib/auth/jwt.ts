@@ -1,6 +1,9 @@
 // Access tokens: short-lived HS256 JWTs verified with an explicit algorithm list, issuer,
 // audience, expiry and a small clock tolerance. Anything else (alg:none, other keys) is refused.
-import { errors, jwtVerify, SignJWT } from 'jose';
+// Subpath imports: the jose root module loads every algorithm family (JWE, JWK, …) on cold start.
+import { JOSEError } from 'jose/errors';
+import { SignJWT } from 'jose/jwt/sign';
+import { jwtVerify } from 'jose/jwt/verify';
 import type { Config } from '../config/index.js';
 
 const ALG = 'HS256';
@@ -46,7 +49,7 @@ export async function verifyAccessToken(
       return null;
     return { sub, role, sid };
   } catch (err) {
-    if (err instanceof errors.JOSEError) return null;
+    if (err instanceof JOSEError) return null;
     throw err;
   }
 }

@@ -86,3 +86,18 @@ describe('config', () => {
     expect(c.S3_FORCE_PATH_STYLE).toBe(true);
   });
 });
+
+describe('documentation of settings', () => {
+  it('every variable the config reads is in docs/environment.md and .env.example', async () => {
+    const fs = await import('node:fs');
+    const source = fs.readFileSync('lib/config/index.ts', 'utf8');
+    const keys = [...source.matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1] as string);
+    expect(keys.length).toBeGreaterThan(40);
+    const doc = fs.readFileSync('docs/environment.md', 'utf8');
+    const example = fs.readFileSync('.env.example', 'utf8');
+    // Set by the platform or used only by tests.
+    const notForUsers = ['VERCEL_ENV', 'NEON_WS_PROXY'];
+    expect(keys.filter((k) => !doc.includes(`\`${k}\``))).toEqual([]);
+    expect(keys.filter((k) => !notForUsers.includes(k) && !example.includes(`\n${k}=`))).toEqual([]);
+  });
+});

@@ -39,7 +39,12 @@ export function dispatcher(apps: Map<FunctionName, App>): (req: Request) => Prom
   };
 }
 
-export type LocalServer = { url: string; port: number; close(): Promise<void> };
+export type LocalServer = {
+  url: string;
+  port: number;
+  /** Stops accepting; open requests (chat streams) get `graceMs` to finish, then are cut. */
+  close(graceMs?: number): Promise<void>;
+};
 
 export async function startServer(
   runtime: () => Runtime,

@@ -95,6 +95,9 @@ const envSchema = z.object({
   CRON_SECRET: optional(z.string().min(16)),
 
   PORT: int(3000, 0, 65_535),
+  // `npm start` only (the dev server always binds to loopback).
+  HOST: z.string().min(1).default('0.0.0.0'),
+  SHUTDOWN_GRACE_MS: int(25_000, 0, 600_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -3,21 +3,11 @@
 // and the HTTP tests.
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { FUNCTION_NAMES, type FunctionModule, type FunctionName, functionFor } from '../lib/functions.js';
+import { loaders } from '../api/_functions.js';
+import { FUNCTION_NAMES, type FunctionName, functionFor } from '../lib/functions.js';
 import type { App } from '../lib/http/app.js';
 import { AppError, envelope } from '../lib/http/errors.js';
 import type { Runtime } from '../lib/runtime.js';
-
-const loaders: Record<FunctionName, () => Promise<FunctionModule>> = {
-  health: () => import('../api/v1/health.js'),
-  users: () => import('../api/v1/users.js'),
-  conversations: () => import('../api/v1/conversations.js'),
-  'text-chat': () => import('../api/v1/text-chat.js'),
-  'vision-chat': () => import('../api/v1/vision-chat.js'),
-  uploads: () => import('../api/v1/uploads.js'),
-  logs: () => import('../api/v1/logs.js'),
-  docs: () => import('../api/v1/docs.js'),
-};
 
 export async function loadApps(runtime: () => Runtime): Promise<Map<FunctionName, App>> {
   const apps = new Map<FunctionName, App>();

@@ -7,6 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { errorFields } from '../logger.js';
+import { requestLogRow, shouldPersist, writeSystemLogs } from '../logs/sink.js';
 import type { Runtime } from '../runtime.js';
 import { AppError, envelope } from './errors.js';
 
@@ -25,6 +26,8 @@ export type AppEnv = {
     user: AuthUser | undefined;
     /** Set by handlers that know more than the status, e.g. an upstream error code. */
     errorCode: string | undefined;
+    /** The class name of an unexpected error (never its message), for the persisted request log. */
+    errorType: string | undefined;
   };
 };
 
@@ -54,7 +57,9 @@ export function errorResponse(c: AppContext, err: unknown): Response {
   const requestId = c.get('requestId') ?? requestIdFrom(undefined);
   const appErr = toAppError(err);
   if (!appErr) {
-    c.get('rt')?.log.error({ requestId, ...errorFields(err) }, 'unhandled error');
+    const fields = errorFields(err);
+    c.get('rt')?.log.error({ requestId, ...fields }, 'unhandled error');
+    c.set('errorType', fields.errorType);
     const internal = new AppError('INTERNAL', 'internal error');
     c.set('errorCode', internal.code);
     return c.json(envelope(internal, requestId), 500);
@@ -65,7 +70,7 @@ export function errorResponse(c: AppContext, err: unknown): Response {
 }
 
 /** A function's app, mounted at /api/v1/<name> as Vercel routes it. */
-export function createApp(name: string, runtime: () => Runtime): App {
+export function createApp(name: string, runtime: () => Runtime, basePath = `/api/v1/${name}`): App {
   // Resolved once now: a missing or malformed setting fails the cold start, naming the variable.
   runtime();
   const app = new OpenAPIHono<AppEnv>({
@@ -89,20 +94,21 @@ export function createApp(name: string, runtime: () => Runtime): App {
     c.set('requestId', requestId);
     c.header('X-Request-Id', requestId);
     await next();
-    const user = c.get('user');
-    rt.log.info(
-      {
-        requestId,
-        fn: name,
-        method: c.req.method,
-        route: c.req.routePath,
-        status: c.res.status,
-        latencyMs: Math.round(performance.now() - started),
-        userId: user?.id,
-        errorCode: c.get('errorCode'),
-      },
-      'request',
-    );
+    const entry = {
+      requestId,
+      fn: name,
+      method: c.req.method,
+      route: c.req.routePath,
+      status: c.res.status,
+      latencyMs: Math.round(performance.now() - started),
+      userId: c.get('user')?.id,
+      errorCode: c.get('errorCode'),
+    };
+    rt.log.info(entry, 'request');
+    // Awaited with a time cap and never throwing (see lib/logs/sink.ts for why not fire-and-forget).
+    if (shouldPersist(entry)) {
+      await writeSystemLogs(rt, [requestLogRow({ ...entry, errorType: c.get('errorType') })]);
+    }
   });
 
   app.use('*', async (c, next) => {
@@ -130,7 +136,7 @@ export function createApp(name: string, runtime: () => Runtime): App {
   );
 
   // Set on the based app: OpenAPIHono's basePath() does not carry these handlers over.
-  const based = app.basePath(`/api/v1/${name}`) as unknown as App;
+  const based = app.basePath(basePath) as unknown as App;
   based.onError((err, c) => errorResponse(c, err));
   based.notFound((c) => errorResponse(c, new AppError('NOT_FOUND', 'route not found')));
   return based;

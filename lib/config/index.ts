@@ -72,6 +72,41 @@ const envSchema = z.object({
   REDIS_URL: optional(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')),
   REDIS_TIMEOUT_MS: int(300, 20, 10_000),
   RATE_LIMITS_DISABLED: optional(bool),
+  // JSON overrides of the policy table, e.g. {"chat:user:minute":{"limit":5}}.
+  RATE_LIMITS: optional(
+    z
+      .string()
+      .transform((s, ctx) => {
+        try {
+          return JSON.parse(s) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+          return z.NEVER;
+        }
+      })
+      .pipe(
+        z.partialRecord(
+          z.enum([
+            'login:ip',
+            'login:openid',
+            'chat:user:minute',
+            'chat:user:day',
+            'upload:user',
+            'logs:user',
+            'global',
+          ]),
+          z.strictObject({
+            limit: z.number().int().positive().optional(),
+            window: z
+              .string()
+              .regex(/^\d+ (ms|s|m|h|d)$/)
+              .optional(),
+            failMode: z.enum(['open', 'closed']).optional(),
+          }),
+        ),
+      ),
+  ),
+  RATE_LIMIT_PREFIX: z.string().min(1).default('rl:'),
   DAILY_TOKEN_QUOTA_USER: int(200_000, 0),
   DAILY_TOKEN_QUOTA_ADMIN: int(2_000_000, 0),
   MAX_CONCURRENT_STREAMS: int(2, 1, 50),

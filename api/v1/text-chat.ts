@@ -1,9 +1,63 @@
-// The text-chat function (routes arrive with its issue).
+// The text-chat function: a question in, an answer streamed (SSE) or as one JSON document.
+import { createRoute, z } from '@hono/zod-openapi';
+import { respondChat } from '../../lib/chat/http.js';
+import {
+  ChatResultSchema,
+  ChatStreamSchema,
+  IdempotencyHeaders,
+  StreamQuery,
+} from '../../lib/chat/schemas.js';
 import { type App, createApp } from '../../lib/http/app.js';
+import { requireAuth, requireConsent } from '../../lib/http/auth.js';
+import { bearer, errors, jsonBody } from '../../lib/http/openapi.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
 
+const TextChatBody = z
+  .strictObject({
+    conversationId: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({ description: 'omit to start a conversation' }),
+    content: z.string().min(1).max(4000).regex(/\S/, 'must not be blank'),
+  })
+  .openapi('TextChatRequest');
+
+const chat = createRoute({
+  method: 'post',
+  path: '/',
+  tags: ['chat'],
+  summary: 'Ask a health question; the answer streams as server-sent events',
+  security: bearer,
+  middleware: [requireAuth, requireConsent] as const,
+  request: { query: StreamQuery, headers: IdempotencyHeaders, body: jsonBody(TextChatBody) },
+  responses: {
+    200: {
+      description: 'An event stream, or with stream=false the whole answer',
+      content: {
+        'text/event-stream': { schema: ChatStreamSchema },
+        'application/json': { schema: ChatResultSchema },
+      },
+    },
+    ...errors(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503, 504),
+  },
+});
+
 export function build(runtime: () => Runtime = getRuntime): App {
-  return createApp('text-chat', runtime);
+  const app = createApp('text-chat', runtime);
+
+  app.openapi(chat, (c) =>
+    respondChat(c, {
+      route: 'text-chat',
+      body: c.req.valid('json'),
+      model: c.get('rt').config.CHAT_MODEL,
+      stream: c.req.valid('query').stream !== 'false',
+      idempotencyKey: c.req.valid('header')['idempotency-key'],
+    }),
+  );
+
+  return app;
 }
 
 export default build();

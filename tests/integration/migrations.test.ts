@@ -21,10 +21,11 @@ const TABLES = [
 ];
 
 async function tablesOf(db: Db): Promise<string[]> {
-  const r = await db.execute<{ table_name: string }>(
+  const r = await db.execute(
     sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`,
   );
-  return r.rows.map((x) => x.table_name);
+  // Drivers differ in their result type; each returns the rows under `rows`.
+  return (r as unknown as { rows: { table_name: string }[] }).rows.map((x) => x.table_name);
 }
 
 async function auditIsAppendOnly(db: Db) {

@@ -1,0 +1,28 @@
+// Request and response pieces shared by the chat routes' schemas.
+import { z } from '@hono/zod-openapi';
+import { MessageSchema } from '../conversations/schemas.js';
+import { IDEMPOTENCY_KEY } from './idempotency.js';
+
+export const ChatResultSchema = z
+  .object({ conversationId: z.string(), userMessage: MessageSchema, assistantMessage: MessageSchema })
+  .openapi('ChatResult');
+
+export const ChatStreamSchema = z.string().openapi({
+  description:
+    'Server-sent events: `meta` first; `triage` when the question shows emergency signs; any number of ' +
+    '`delta` ({ text }); exactly one `done` ({ assistantMessageId, finishReason, usage, disclaimer? }) or ' +
+    '`error` ({ code, message, assistantMessageId? }) last; `: ping` comments keep an idle stream alive.',
+});
+
+export const StreamQuery = z.object({
+  stream: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({ description: 'false: answer one JSON document instead of an event stream' }),
+});
+
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z.string().regex(IDEMPOTENCY_KEY).optional().openapi({
+    description: 'per user and route, kept 24 h: a retry with the same body replays the stored result',
+  }),
+});

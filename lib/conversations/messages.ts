@@ -1,0 +1,196 @@
+// Messages of a conversation, scoped to their owner. Chat writes them through here too, so the
+// public shape and the status rules live in one place.
+import { and, desc, eq, inArray, lt } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import { files, type Message, type MessageStatus, messages, type Triage } from '../db/schema.js';
+import { AI_DISCLAIMER } from '../safety/index.js';
+import { clampLimit, decodeCursor, encodeCursor } from './cursor.js';
+import { getConversationOrThrow } from './service.js';
+
+export type PublicStatus = 'complete' | 'incomplete' | 'error' | 'blocked';
+
+export type PublicMessage = {
+  id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  imageIds: string[];
+  status: PublicStatus;
+  triage?: Triage;
+  model?: string;
+  usage?: { promptTokens: number; completionTokens: number };
+  aiGenerated: boolean;
+  disclaimer?: string;
+  createdAt: string;
+};
+
+/**
+ * A row still `streaming` (or `pending`) when read belongs to an answer in progress or to a process
+ * that died mid-answer; either way the reader sees what exists: some text (incomplete) or none (error).
+ */
+export function publicStatus(row: Pick<Message, 'status' | 'content'>): PublicStatus {
+  if (row.status === 'streaming' || row.status === 'pending') {
+    return row.content.length > 0 ? 'incomplete' : 'error';
+  }
+  return row.status;
+}
+
+export function toPublicMessage(m: Message): PublicMessage {
+  return {
+    id: m.id,
+    role: m.role,
+    content: m.content,
+    imageIds: m.imageIds,
+    status: publicStatus(m),
+    ...(m.triage ? { triage: m.triage } : {}),
+    ...(m.model ? { model: m.model } : {}),
+    ...(m.promptTokens !== null && m.completionTokens !== null
+      ? { usage: { promptTokens: m.promptTokens, completionTokens: m.completionTokens } }
+      : {}),
+    aiGenerated: m.aiGenerated,
+    ...(m.aiGenerated ? { disclaimer: AI_DISCLAIMER } : {}),
+    createdAt: m.createdAt.toISOString(),
+  };
+}
+
+function parseMessageCursor(v: Record<string, unknown>): number | undefined {
+  return typeof v.s === 'number' && Number.isSafeInteger(v.s) && v.s > 0 ? v.s : undefined;
+}
+
+/** The first page is the newest `limit` messages; every page is oldest first. */
+export async function listMessages(
+  db: Db,
+  userId: string,
+  conversationId: string,
+  opts: { limit?: number; before?: string },
+): Promise<{ items: PublicMessage[]; nextCursor: string | null }> {
+  await getConversationOrThrow(db, userId, conversationId);
+  const limit = clampLimit(opts.limit);
+  const before = opts.before ? decodeCursor(opts.before, parseMessageCursor) : undefined;
+  const rows = await db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        eq(messages.userId, userId),
+        eq(messages.conversationId, conversationId),
+        before !== undefined ? lt(messages.seq, before) : undefined,
+      ),
+    )
+    .orderBy(desc(messages.seq))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit).reverse();
+  const oldest = page[0];
+  return {
+    items: page.map(toPublicMessage),
+    nextCursor: rows.length > limit && oldest ? encodeCursor({ s: oldest.seq }) : null,
+  };
+}
+
+/** The newest `max` messages of a conversation, newest first (the model's history window). */
+export async function recentMessages(
+  db: Db,
+  userId: string,
+  conversationId: string,
+  max: number,
+): Promise<Pick<Message, 'role' | 'content' | 'status'>[]> {
+  return db
+    .select({ role: messages.role, content: messages.content, status: messages.status })
+    .from(messages)
+    .where(and(eq(messages.userId, userId), eq(messages.conversationId, conversationId)))
+    .orderBy(desc(messages.seq))
+    .limit(max);
+}
+
+export type NewTurnMessage = {
+  role: 'user' | 'assistant';
+  content: string;
+  status: MessageStatus;
+  imageIds?: string[];
+  triage?: Triage | null;
+  model?: string | null;
+  aiGenerated?: boolean;
+  createdAt: Date;
+};
+
+export async function insertMessage(
+  db: Db,
+  userId: string,
+  conversationId: string,
+  m: NewTurnMessage,
+): Promise<Message> {
+  const [row] = await db
+    .insert(messages)
+    .values({
+      id: crypto.randomUUID(),
+      conversationId,
+      userId,
+      role: m.role,
+      content: m.content,
+      imageIds: m.imageIds ?? [],
+      status: m.status,
+      triage: m.triage ?? null,
+      model: m.model ?? null,
+      aiGenerated: m.aiGenerated ?? false,
+      createdAt: m.createdAt,
+      updatedAt: m.createdAt,
+    })
+    .returning();
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+/** Saves the text streamed so far, so a crash mid-answer keeps it; never touches a finished row. */
+export async function savePartialAnswer(db: Db, userId: string, id: string, content: string): Promise<void> {
+  await db
+    .update(messages)
+    .set({ content, updatedAt: new Date() })
+    .where(and(eq(messages.userId, userId), eq(messages.id, id), eq(messages.status, 'streaming')));
+}
+
+export async function finishAnswer(
+  db: Db,
+  userId: string,
+  id: string,
+  f: {
+    content: string;
+    status: Exclude<MessageStatus, 'pending' | 'streaming'>;
+    aiGenerated: boolean;
+    finishReason: string | null;
+    errorCode: string | null;
+    usage: { promptTokens: number; completionTokens: number } | null;
+    model: string | null;
+    now: Date;
+  },
+): Promise<Message | undefined> {
+  // Undefined when the conversation was deleted while its answer streamed.
+  const [row] = await db
+    .update(messages)
+    .set({
+      content: f.content,
+      status: f.status,
+      aiGenerated: f.aiGenerated,
+      finishReason: f.finishReason,
+      errorCode: f.errorCode,
+      promptTokens: f.usage?.promptTokens ?? null,
+      completionTokens: f.usage?.completionTokens ?? null,
+      model: f.model,
+      updatedAt: f.now,
+    })
+    .where(and(eq(messages.userId, userId), eq(messages.id, id)))
+    .returning();
+  return row;
+}
+
+/** Marks uploaded images as used in a conversation, so deleting it removes them too. */
+export async function attachFiles(
+  db: Db,
+  userId: string,
+  conversationId: string,
+  fileIds: readonly string[],
+): Promise<void> {
+  if (fileIds.length === 0) return;
+  await db
+    .update(files)
+    .set({ conversationId })
+    .where(and(eq(files.userId, userId), inArray(files.id, [...fileIds])));
+}

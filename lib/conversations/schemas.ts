@@ -1,0 +1,48 @@
+// The response shapes of conversations and messages, shared by the conversations and chat functions
+// (one zod schema each: it validates, types and documents).
+import { z } from '@hono/zod-openapi';
+import { IsoDate } from '../http/openapi.js';
+
+export const ConversationSchema = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    archived: z.boolean(),
+    createdAt: IsoDate,
+    updatedAt: IsoDate,
+    lastMessageAt: IsoDate.nullable(),
+  })
+  .openapi('Conversation');
+
+export const TriageSchema = z
+  .object({
+    level: z.literal('emergency'),
+    category: z.string(),
+    message: z.string(),
+    actions: z.array(z.object({ type: z.literal('call'), number: z.string(), label: z.string() })),
+  })
+  .openapi('Triage');
+
+export const UsageSchema = z
+  .object({ promptTokens: z.number().int(), completionTokens: z.number().int() })
+  .openapi('Usage');
+
+export const MessageSchema = z
+  .object({
+    id: z.string(),
+    role: z.enum(['user', 'assistant']),
+    content: z.string(),
+    imageIds: z.array(z.string()),
+    status: z.enum(['complete', 'incomplete', 'error', 'blocked']).openapi({
+      description:
+        'incomplete: the answer stopped after some text (upstream cut, timeout, client gone); ' +
+        'error: it failed before any text; blocked: a content-safety check refused it',
+    }),
+    triage: TriageSchema.optional(),
+    model: z.string().optional(),
+    usage: UsageSchema.optional(),
+    aiGenerated: z.boolean(),
+    disclaimer: z.string().optional().openapi({ description: 'shown under every AI-generated answer' }),
+    createdAt: IsoDate,
+  })
+  .openapi('Message');

@@ -1,0 +1,484 @@
+// POST /text-chat over real HTTP, on the real PostgreSQL (Neon driver), against the local
+// OpenAI-compatible server with its fault modes. Streams are read with the client's SSE parser.
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
+import type { LocalServer } from '../../dev/server.js';
+import { insertMessage } from '../../lib/conversations/messages.js';
+import type { Db } from '../../lib/db/index.js';
+import { conversations, messages, usageDaily, users } from '../../lib/db/schema.js';
+import { estimateTokens } from '../../lib/llm/tokens.js';
+import { AI_DISCLAIMER } from '../../lib/safety/index.js';
+import { createHarness, type Harness, type Json } from '../helpers/harness.js';
+import { readSse, textOf } from '../helpers/sse.js';
+
+type U = { token: string; userId: string };
+type Body = Record<string, Json>;
+const REPLY = '多喝水，注意休息。如果头疼持续或加重，请及时就医。';
+
+function llmEnv(mock: MockLlm, extra: Record<string, string> = {}) {
+  return {
+    OPENAI_BASE_URL: mock.baseURL,
+    OPENAI_API_KEY: 'test',
+    CHAT_MODEL: 'mock-chat',
+    LLM_FIRST_TOKEN_TIMEOUT_MS: '300',
+    LLM_MAX_RETRIES: '0',
+    HISTORY_TOKEN_BUDGET: '100',
+    ...extra,
+  };
+}
+
+async function until<T>(probe: () => Promise<T | undefined> | T | undefined, ms = 3000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('POST /text-chat', () => {
+  let mock: MockLlm;
+  let h: Harness;
+  let server: LocalServer;
+  let db: Db;
+  let alice: U;
+  let bob: U;
+  /** Every text the tests send or receive, checked against the logs at the end. */
+  const secrets = new Set<string>([REPLY]);
+
+  beforeAll(async () => {
+    mock = await startMockLlm();
+    h = await createHarness({ db: 'postgres', env: llmEnv(mock) });
+    server = await h.listen();
+    db = await h.rt.db();
+    alice = await h.user('alice');
+    bob = await h.user('bob');
+  });
+  afterAll(async () => {
+    await h?.close();
+    await mock?.close();
+  });
+  beforeEach(() => {
+    mock.reset();
+  });
+
+  const post = (
+    u: U | undefined,
+    body: Body,
+    o: { query?: string; headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ) => {
+    // Only distinctive texts: 'a' or '' would match any line.
+    if (typeof body.content === 'string' && /[\u4e00-\u9fff]{2}/.test(body.content))
+      secrets.add(body.content);
+    return fetch(`${server.url}/api/v1/text-chat${o.query ?? ''}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(u ? { authorization: `Bearer ${u.token}` } : {}),
+        ...o.headers,
+      },
+      body: JSON.stringify(body),
+      signal: o.signal,
+    });
+  };
+  const answerRow = async (id: string) => {
+    const [row] = await db.select().from(messages).where(eq(messages.id, id));
+    return row;
+  };
+  const rowsOf = (conversationId: string) =>
+    db.select().from(messages).where(eq(messages.conversationId, conversationId)).orderBy(messages.seq);
+
+  it('streams meta, deltas and done, and stores the question and the answer', async () => {
+    mock.enqueue({ reply: REPLY, chunkSize: 5 });
+    const res = await post(alice, { content: '我最近总是头疼，晚上睡不着觉，怎么办？' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const s = await readSse(res);
+
+    expect(s.names[0]).toBe('meta');
+    expect(s.names.at(-1)).toBe('done');
+    expect(s.names.slice(1, -1).every((n) => n === 'delta')).toBe(true);
+    expect(s.names.filter((n) => n === 'delta').length).toBeGreaterThan(3);
+    expect(textOf(s)).toBe(REPLY);
+    const meta = s.events[0]?.data;
+    const done = s.events.at(-1)?.data;
+    expect(meta).toEqual({
+      conversationId: expect.any(String),
+      userMessageId: expect.any(String),
+      assistantMessageId: expect.any(String),
+    });
+    expect(done).toEqual({
+      assistantMessageId: meta.assistantMessageId,
+      finishReason: 'stop',
+      usage: { promptTokens: expect.any(Number), completionTokens: estimateTokens(REPLY) },
+      disclaimer: AI_DISCLAIMER,
+    });
+
+    const [conv] = await db.select().from(conversations).where(eq(conversations.id, meta.conversationId));
+    expect(conv).toMatchObject({ userId: alice.userId, title: '我最近总是头疼晚上睡不着觉怎么办' });
+    expect(conv?.lastMessageAt).toBeInstanceOf(Date);
+    const rows = await rowsOf(meta.conversationId);
+    expect(rows.map((r) => [r.id, r.role, r.status])).toEqual([
+      [meta.userMessageId, 'user', 'complete'],
+      [meta.assistantMessageId, 'assistant', 'complete'],
+    ]);
+    expect(rows[1]).toMatchObject({
+      content: REPLY,
+      aiGenerated: true,
+      model: 'mock-chat',
+      finishReason: 'stop',
+      completionTokens: estimateTokens(REPLY),
+      promptTokens: done.usage.promptTokens,
+    });
+    const [usage] = await db.select().from(usageDaily).where(eq(usageDaily.userId, alice.userId));
+    expect(usage).toMatchObject({ requests: 1, completionTokens: estimateTokens(REPLY) });
+
+    const sent = mock.requests[0]?.body as Json;
+    expect(sent).toMatchObject({ model: 'mock-chat', stream: true, stream_options: { include_usage: true } });
+    expect(sent.messages[0]).toMatchObject({ role: 'system', content: expect.stringContaining('健康助手') });
+    expect(sent.messages.at(-1)).toEqual({ role: 'user', content: '我最近总是头疼，晚上睡不着觉，怎么办？' });
+    expect(sent.messages).toHaveLength(2);
+
+    const listed = await h.call('GET', `/conversations/${meta.conversationId}/messages`, {
+      token: alice.token,
+    });
+    expect(listed.json.items[1]).toMatchObject({
+      id: meta.assistantMessageId,
+      status: 'complete',
+      aiGenerated: true,
+      disclaimer: AI_DISCLAIMER,
+      model: 'mock-chat',
+      usage: done.usage,
+    });
+  });
+
+  it('stream=false answers one JSON document; a missing usage chunk is estimated', async () => {
+    mock.enqueue({ reply: REPLY, omitUsage: true });
+    const res = await post(alice, { content: '感冒了能喝咖啡吗' }, { query: '?stream=false' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = await res.json();
+    expect(body).toEqual({
+      conversationId: expect.any(String),
+      userMessage: expect.objectContaining({ role: 'user', content: '感冒了能喝咖啡吗', status: 'complete' }),
+      assistantMessage: expect.objectContaining({
+        role: 'assistant',
+        content: REPLY,
+        status: 'complete',
+        aiGenerated: true,
+        disclaimer: AI_DISCLAIMER,
+        usage: { promptTokens: expect.any(Number), completionTokens: estimateTokens(REPLY) },
+      }),
+    });
+    expect(body.assistantMessage.usage.promptTokens).toBeGreaterThan(100);
+    expect((await answerRow(body.assistantMessage.id))?.status).toBe('complete');
+  });
+
+  it('continues a conversation: history within the budget, the health profile, the new question', async () => {
+    await db
+      .update(users)
+      .set({ healthProfile: { allergies: ['青霉素'], conditions: ['高血压'], medications: ['氨氯地平'] } })
+      .where(eq(users.id, alice.userId));
+    secrets.add('青霉素').add('氨氯地平');
+    const c = (await h.call('POST', '/conversations', { token: alice.token, body: { title: 't' } })).json;
+    // 30 CJK characters cost 34 tokens: a budget of 100 holds the newest two.
+    const texts = ['一', '二', '三', '四'].map((ch) => ch.repeat(30));
+    let role: 'user' | 'assistant' = 'user';
+    for (const content of texts) {
+      await insertMessage(db, alice.userId, c.id, {
+        role,
+        content,
+        status: 'complete',
+        createdAt: new Date(),
+      });
+      role = role === 'user' ? 'assistant' : 'user';
+    }
+    // A failed answer is never shown to the model.
+    await insertMessage(db, alice.userId, c.id, {
+      role: 'user',
+      content: '五问',
+      status: 'complete',
+      createdAt: new Date(),
+    });
+    await insertMessage(db, alice.userId, c.id, {
+      role: 'assistant',
+      content: '',
+      status: 'error',
+      createdAt: new Date(),
+    });
+
+    mock.enqueue({ reply: '好的' });
+    const s = await readSse(await post(alice, { conversationId: c.id, content: '那我该怎么办' }));
+    expect(s.names.at(-1)).toBe('done');
+    expect(s.events[0]?.data.conversationId).toBe(c.id);
+
+    const sent: Json[] = (mock.requests[0]?.body as Json)?.messages ?? [];
+    expect(sent[0].role).toBe('system');
+    expect(sent[0].content).toContain('青霉素');
+    expect(sent[0].content).toContain('氨氯地平');
+    expect(sent.slice(1)).toEqual([
+      { role: 'user', content: texts[2] },
+      { role: 'assistant', content: texts[3] },
+      // The unanswered question and the new one, joined so roles alternate.
+      { role: 'user', content: '五问\n\n那我该怎么办' },
+    ]);
+    await db.update(users).set({ healthProfile: null }).where(eq(users.id, alice.userId));
+  });
+
+  it('triages an emergency without asking the model', async () => {
+    const s = await readSse(await post(alice, { content: '我胸口剧痛、出冷汗' }));
+    expect(s.names).toEqual(['meta', 'triage', 'delta', 'done']);
+    const triage = s.events[1]?.data;
+    expect(triage).toMatchObject({
+      level: 'emergency',
+      actions: [expect.objectContaining({ type: 'call', number: '120' })],
+    });
+    expect(s.events[2]?.data.text).toBe(triage.message);
+    expect(s.events[3]?.data).toMatchObject({ finishReason: 'triage' });
+    expect(s.events[3]?.data).not.toHaveProperty('disclaimer');
+    expect(mock.requests).toHaveLength(0);
+
+    const row = await answerRow(s.events[0]?.data.assistantMessageId);
+    expect(row).toMatchObject({ status: 'complete', aiGenerated: false, content: triage.message, triage });
+
+    const json = await (
+      await post(alice, { content: '胸口剧痛、出冷汗' }, { query: '?stream=false' })
+    ).json();
+    expect(json.assistantMessage).toMatchObject({ triage: { level: 'emergency' }, aiGenerated: false });
+    expect(json.assistantMessage).not.toHaveProperty('disclaimer');
+    expect(mock.requests).toHaveLength(0);
+  });
+
+  describe('failures', () => {
+    it('upstream 500 before the first token: an error event, the question kept, the answer `error`', async () => {
+      mock.enqueue({ status: 500 });
+      const s = await readSse(await post(alice, { content: '血压高吃什么' }));
+      expect(s.names).toEqual(['meta', 'error']);
+      expect(s.events[1]?.data).toMatchObject({ code: 'UPSTREAM_ERROR', message: expect.any(String) });
+      const meta = s.events[0]?.data;
+      const rows = await rowsOf(meta.conversationId);
+      expect(rows.map((r) => [r.role, r.status, r.content])).toEqual([
+        ['user', 'complete', '血压高吃什么'],
+        ['assistant', 'error', ''],
+      ]);
+      expect(rows[1]).toMatchObject({ errorCode: 'UPSTREAM_ERROR', aiGenerated: false, promptTokens: null });
+
+      mock.enqueue({ status: 503 });
+      const json = await post(alice, { content: '血压高吃什么' }, { query: '?stream=false' });
+      expect(json.status).toBe(502);
+      expect((await json.json()).error.code).toBe('UPSTREAM_ERROR');
+    });
+
+    it('no first token in time: UPSTREAM_TIMEOUT, the upstream request aborted', async () => {
+      for (const behavior of [{ firstTokenDelayMs: 5_000 }, { hang: true }]) {
+        mock.reset();
+        mock.enqueue(behavior);
+        const started = Date.now();
+        const s = await readSse(await post(alice, { content: '发烧三天了' }));
+        expect(Date.now() - started).toBeLessThan(2_000);
+        expect(s.names).toEqual(['meta', 'error']);
+        expect(s.events[1]?.data.code).toBe('UPSTREAM_TIMEOUT');
+        expect((await answerRow(s.events[0]?.data.assistantMessageId))?.status).toBe('error');
+        await until(() => mock.requests[0]?.aborted);
+      }
+    });
+
+    it('a stall between chunks: UPSTREAM_TIMEOUT after some text, stored as incomplete', async () => {
+      mock.enqueue({ reply: REPLY, chunkSize: 4, chunkDelayMs: 5_000 });
+      const s = await readSse(await post(alice, { content: '咳嗽怎么办' }));
+      expect(s.names).toEqual(['meta', 'delta', 'error']);
+      expect(s.events[2]?.data.code).toBe('UPSTREAM_TIMEOUT');
+      const row = await answerRow(s.events[0]?.data.assistantMessageId);
+      expect(row).toMatchObject({ status: 'incomplete', content: REPLY.slice(0, 4), aiGenerated: true });
+      await until(() => mock.requests[0]?.aborted);
+    });
+
+    it('a stream cut mid-way keeps the partial answer as incomplete with estimated usage', async () => {
+      mock.enqueue({ reply: REPLY, chunkSize: 4, cutAfterChunks: 3 });
+      const s = await readSse(await post(alice, { content: '胃疼怎么办' }));
+      expect(s.names).toEqual(['meta', 'delta', 'delta', 'delta', 'error']);
+      expect(s.events[4]?.data).toMatchObject({
+        code: 'UPSTREAM_ERROR',
+        assistantMessageId: s.events[0]?.data.assistantMessageId,
+      });
+      const row = await answerRow(s.events[0]?.data.assistantMessageId);
+      expect(row).toMatchObject({
+        status: 'incomplete',
+        content: REPLY.slice(0, 12),
+        completionTokens: estimateTokens(REPLY.slice(0, 12)),
+      });
+      const listed = await h.call('GET', `/conversations/${s.events[0]?.data.conversationId}/messages`, {
+        token: alice.token,
+      });
+      expect(listed.json.items.map((m: Json) => m.status)).toEqual(['complete', 'incomplete']);
+    });
+
+    it('the client going away aborts the upstream request and keeps the partial answer', async () => {
+      mock.enqueue({ reply: REPLY.repeat(5), chunkSize: 2, chunkDelayMs: 30 });
+      const ac = new AbortController();
+      const res = await post(alice, { content: '腰疼怎么办' }, { signal: ac.signal });
+      let deltas = 0;
+      let meta: Json;
+      await readSse(res, (e) => {
+        if (e.event === 'meta') meta = e.data;
+        if (e.event === 'delta') deltas++;
+        if (deltas === 3) ac.abort();
+        return deltas === 3;
+      }).catch(() => undefined);
+      await until(() => mock.requests[0]?.aborted);
+      const row = await until(async () => {
+        const r = await answerRow(meta.assistantMessageId);
+        return r && r.status !== 'streaming' ? r : undefined;
+      });
+      expect(row.status).toBe('incomplete');
+      expect(row.content.length).toBeGreaterThanOrEqual(6);
+      expect(REPLY.repeat(5).startsWith(row.content)).toBe(true);
+      expect(row.content.length).toBeLessThan(REPLY.length * 5);
+      expect(row.errorCode).toBe('ABORTED');
+    });
+  });
+
+  describe('Idempotency-Key', () => {
+    it('replays a finished answer without asking again; another body is 422', async () => {
+      const key = { 'idempotency-key': `k-${crypto.randomUUID()}` };
+      mock.enqueue({ reply: REPLY });
+      const first = await readSse(await post(alice, { content: '失眠怎么办' }, { headers: key }));
+      expect(first.names.at(-1)).toBe('done');
+
+      const again = await readSse(await post(alice, { content: '失眠怎么办' }, { headers: key }));
+      expect(again.names).toEqual(['meta', 'delta', 'done']);
+      expect(again.events[0]?.data).toEqual(first.events[0]?.data);
+      expect(textOf(again)).toBe(REPLY);
+      expect(again.events[2]?.data).toEqual(first.events.at(-1)?.data);
+      const json = await (
+        await post(alice, { content: '失眠怎么办' }, { headers: key, query: '?stream=false' })
+      ).json();
+      expect(json.assistantMessage).toMatchObject({
+        id: first.events[0]?.data.assistantMessageId,
+        content: REPLY,
+      });
+      expect(mock.requests).toHaveLength(1);
+      expect(await rowsOf(first.events[0]?.data.conversationId)).toHaveLength(2);
+
+      const other = await post(alice, { content: '换个问题' }, { headers: key });
+      expect(other.status).toBe(422);
+      expect((await other.json()).error.code).toBe('UNPROCESSABLE');
+      // Keys are per user: bob's same key is his own.
+      mock.enqueue({ reply: '好' });
+      const bobs = await readSse(await post(bob, { content: '失眠怎么办' }, { headers: key }));
+      expect(bobs.names.at(-1)).toBe('done');
+      expect(mock.requests).toHaveLength(2);
+    });
+
+    it('answers 409 while the first request still runs', async () => {
+      const key = { 'idempotency-key': `k-${crypto.randomUUID()}` };
+      mock.enqueue({ reply: REPLY, chunkSize: 2, chunkDelayMs: 20 });
+      const firstRes = await post(alice, { content: '便秘怎么办' }, { headers: key });
+      const firstRead = readSse(firstRes);
+      const during = await post(alice, { content: '便秘怎么办' }, { headers: key });
+      expect(during.status).toBe(409);
+      expect((await during.json()).error.code).toBe('CONFLICT');
+      expect((await firstRead).names.at(-1)).toBe('done');
+      const after = await readSse(await post(alice, { content: '便秘怎么办' }, { headers: key }));
+      expect(textOf(after)).toBe(REPLY);
+      expect(mock.requests).toHaveLength(1);
+    });
+
+    it('an answer that failed before any text frees the key for a retry', async () => {
+      const key = { 'idempotency-key': `k-${crypto.randomUUID()}` };
+      mock.enqueue({ status: 500 }, { reply: REPLY });
+      const failed = await readSse(await post(alice, { content: '过敏了' }, { headers: key }));
+      expect(failed.names).toEqual(['meta', 'error']);
+      const retry = await readSse(await post(alice, { content: '过敏了' }, { headers: key }));
+      expect(textOf(retry)).toBe(REPLY);
+      expect(mock.requests).toHaveLength(2);
+      const bad = await post(alice, { content: '过敏了' }, { headers: { 'idempotency-key': 'has space' } });
+      expect(bad.status).toBe(400);
+    });
+  });
+
+  describe('refusals before the stream are plain JSON envelopes', () => {
+    it('another user’s conversation is 404 and nothing is stored or asked', async () => {
+      const c = (await h.call('POST', '/conversations', { token: alice.token, body: { title: 'a' } })).json;
+      for (const query of ['', '?stream=false']) {
+        const r = await post(bob, { conversationId: c.id, content: '看看别人的' }, { query });
+        expect(r.status).toBe(404);
+        expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+        expect((await r.json()).error.code).toBe('NOT_FOUND');
+      }
+      expect(await rowsOf(c.id)).toEqual([]);
+      expect(mock.requests).toHaveLength(0);
+      // The owner can use it, so the 404 is about ownership.
+      mock.enqueue({ reply: '好' });
+      expect(
+        (await post(alice, { conversationId: c.id, content: '我的' }, { query: '?stream=false' })).status,
+      ).toBe(200);
+    });
+
+    it('consent, auth and validation', async () => {
+      const noConsent = await h.login('carol');
+      const r = await post(noConsent, { content: '头疼' });
+      expect(r.status).toBe(403);
+      expect((await r.json()).error.code).toBe('CONSENT_REQUIRED');
+      expect((await post(undefined, { content: '头疼' })).status).toBe(401);
+      for (const body of [
+        {},
+        { content: '' },
+        { content: '   ' },
+        { content: 'x'.repeat(4001) },
+        { content: 'a', role: 'system' },
+      ]) {
+        const bad = await post(alice, body);
+        expect(bad.status, JSON.stringify(body).slice(0, 40)).toBe(400);
+        expect((await bad.json()).error.code).toBe('BAD_REQUEST');
+      }
+      expect((await post(alice, { content: 'x'.repeat(4000) }, { query: '?stream=maybe' })).status).toBe(400);
+      expect(mock.requests).toHaveLength(0);
+    });
+  });
+
+  it('never logs what users wrote or what the model answered', () => {
+    const lines = h.logs;
+    // The log is not empty, so this test can fail.
+    expect(lines.some((l) => l.includes('"msg":"chat"'))).toBe(true);
+    for (const text of secrets) {
+      for (const line of lines)
+        expect(line.includes(text), `log line contains user text: ${text}`).toBe(false);
+    }
+    // Stored texts too: each content snippet of the tests above.
+    for (const line of lines) expect(line).not.toMatch(/头疼|胸口|多喝水/);
+  });
+});
+
+describe('POST /text-chat with SDK retries', () => {
+  let mock: MockLlm;
+  let h: Harness;
+  beforeAll(async () => {
+    mock = await startMockLlm();
+    h = await createHarness({
+      db: 'postgres',
+      env: llmEnv(mock, { LLM_MAX_RETRIES: '1', LLM_FIRST_TOKEN_TIMEOUT_MS: '5000' }),
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await mock?.close();
+  });
+
+  it('a 5xx before streaming is retried once, and the answer completes', async () => {
+    const u = await h.user('retry');
+    mock.enqueue({ status: 503 }, { reply: REPLY });
+    const r = await h.call('POST', '/text-chat?stream=false', { token: u.token, body: { content: '牙疼' } });
+    expect(r.status).toBe(200);
+    expect(r.json.assistantMessage).toMatchObject({ content: REPLY, status: 'complete' });
+    expect(mock.requests).toHaveLength(2);
+    const db = await h.rt.db();
+    const rows = await db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.userId, u.userId), eq(messages.role, 'assistant')));
+    expect(rows.map((m) => m.status)).toEqual(['complete']);
+  });
+});

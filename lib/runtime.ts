@@ -3,12 +3,21 @@
 // touches. Tests build their own Runtime with createRuntime(config, overrides).
 import { type Config, getConfig } from './config/index.js';
 import { type Db, type DbHandle, openDatabase } from './db/index.js';
+import type { Llm } from './llm/types.js';
 import { createLogger, type Logger } from './logger.js';
+import type { LimitStore, PolicyOverrides } from './ratelimit/index.js';
+import type { Storage } from './storage/types.js';
 
 export type Runtime = {
   config: Config;
   log: Logger;
   db(): Promise<Db>;
+  /** Object storage (COS/S3), its SDK loaded on first use. */
+  storage(): Promise<Storage>;
+  /** The model client; the openai SDK is loaded on first use. */
+  llm(): Promise<Llm>;
+  /** Rate limits, stream slots and token quotas: Upstash REST, REDIS_URL, or memory locally. */
+  limits(): Promise<LimitStore>;
   now(): Date;
   /** Ends open connections (tests, graceful shutdown). */
   close(): Promise<void>;
@@ -50,6 +59,25 @@ export function createRuntime(config: Config, o: RuntimeOverrides = {}): Runtime
     return h;
   });
   let dbOpened = false;
+  const storage = lazy(async () => (await import('./storage/index.js')).createStorage(config));
+  const llm = lazy(async () => (await import('./llm/client.js')).createLlm(config));
+  let limitsOpened: LimitStore | undefined;
+  const limits = lazy(async () => {
+    const { createLimitStore } = await import('./ratelimit/index.js');
+    limitsOpened = createLimitStore({
+      upstash:
+        config.UPSTASH_REDIS_REST_URL && config.UPSTASH_REDIS_REST_TOKEN
+          ? { url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN }
+          : undefined,
+      redisUrl: config.REDIS_URL,
+      timeoutMs: config.REDIS_TIMEOUT_MS,
+      prefix: config.RATE_LIMIT_PREFIX,
+      // The config's regex guarantees each window has the `<n> <unit>` shape the library takes.
+      policies: config.RATE_LIMITS as PolicyOverrides | undefined,
+      ephemeralCache: config.NODE_ENV !== 'test',
+    });
+    return limitsOpened;
+  });
   return {
     config,
     log,
@@ -59,8 +87,12 @@ export function createRuntime(config: Config, o: RuntimeOverrides = {}): Runtime
       dbOpened = true;
       return h.db;
     },
+    storage,
+    llm,
+    limits,
     close: async () => {
       if (dbOpened) await (await handle()).close();
+      await limitsOpened?.close();
     },
   };
 }

@@ -20,7 +20,7 @@ function migrationsHash(): string {
 
 export default async function setup(project: TestProject) {
   const hash = migrationsHash();
-  if (project.name === 'unit') {
+  {
     const file = path.join(os.tmpdir(), `health-api-pglite-${hash}.tar.gz`);
     if (!fs.existsSync(file)) {
       const h = await openDatabase({ driver: 'pglite', pgliteDir: 'memory://' });
@@ -32,7 +32,8 @@ export default async function setup(project: TestProject) {
       await h.close();
     }
     project.provide('pgliteSnapshot', file);
-  } else {
+  }
+  if (project.name === 'integration') {
     const template = `tpl_${hash}`;
     const building = `${template}_${process.pid}`;
     if (!(await databaseExists(template))) {

@@ -5,8 +5,11 @@ import { streamSSE } from 'hono/streaming';
 import type { AppContext } from '../http/app.js';
 import { currentUser } from '../http/auth.js';
 import { AppError } from '../http/errors.js';
+import { acquireModelLease, assertRateLimit, type ModelLease } from '../http/limits.js';
+import { estimateTokens } from '../llm/tokens.js';
 import type { ImagePart } from '../llm/types.js';
 import { errorFields } from '../logger.js';
+import { triage } from '../safety/index.js';
 import { type ChatOutcome, type ChatSink, prepareChat, replayChat, runChat, silentSink } from './engine.js';
 
 /** Keeps proxies and the mini-program from closing a stream while the model thinks. */
@@ -72,27 +75,74 @@ function sse(c: AppContext, run: (sink: ChatSink, signal: AbortSignal) => Promis
   });
 }
 
+/** Tokens a turn may use at most, reserved from the daily quota before the model is asked. */
+function estimateTurnTokens(c: AppContext, input: ChatRouteInput): number {
+  const { config } = c.get('rt');
+  const images = (input.imageParts?.length ?? 0) * IMAGE_TOKEN_ESTIMATE;
+  return (
+    SYSTEM_PROMPT_ESTIMATE +
+    estimateTokens(input.body.content) +
+    images +
+    config.HISTORY_TOKEN_BUDGET +
+    config.LLM_MAX_OUTPUT_TOKENS
+  );
+}
+const SYSTEM_PROMPT_ESTIMATE = 800;
+const IMAGE_TOKEN_ESTIMATE = 1_000;
+
+const usedTokens = (outcome: ChatOutcome) => {
+  const u = outcome.response.assistantMessage.usage;
+  return u ? u.promptTokens + u.completionTokens : 0;
+};
+
 export async function respondChat(c: AppContext, input: ChatRouteInput): Promise<Response> {
   const rt = c.get('rt');
   const requestId = c.get('requestId');
-  const prepared = await prepareChat(rt, {
-    userId: currentUser(c).id,
-    route: input.route,
-    conversationId: input.body.conversationId,
-    content: input.body.content,
-    imageIds: input.body.imageIds,
-    idempotencyKey: input.idempotencyKey,
-    body: input.body,
+  const user = currentUser(c);
+  // Warning signs are answered whatever the limits say: that answer costs no model call.
+  const emergency = triage(input.body.content, {
+    emergencyNumber: rt.config.EMERGENCY_NUMBER,
+    crisisLine: rt.config.CRISIS_LINE,
   });
+  let lease: ModelLease = { finish: async () => {} };
+  if (!emergency) {
+    await assertRateLimit(c, 'chat:user:minute', user.id);
+    await assertRateLimit(c, 'chat:user:day', user.id);
+    await assertRateLimit(c, 'global', 'all');
+    lease = await acquireModelLease(c, estimateTurnTokens(c, input));
+  }
+  let prepared: Awaited<ReturnType<typeof prepareChat>>;
+  try {
+    prepared = await prepareChat(rt, {
+      userId: user.id,
+      route: input.route,
+      conversationId: input.body.conversationId,
+      content: input.body.content,
+      imageIds: input.body.imageIds,
+      idempotencyKey: input.idempotencyKey,
+      body: input.body,
+    });
+  } catch (err) {
+    await lease.finish(0);
+    throw err;
+  }
   if (prepared.kind === 'replay') {
+    await lease.finish(0);
     const { outcome } = prepared;
     return input.stream ? sse(c, (sink) => replayChat(outcome, sink)) : jsonAnswer(c, outcome);
   }
   const { turn } = prepared;
   const options = { model: input.model, imageParts: input.imageParts, requestId };
-  if (!input.stream) {
-    const outcome = await runChat(rt, turn, { ...options, signal: c.req.raw.signal, sink: silentSink });
-    return jsonAnswer(c, outcome);
-  }
-  return sse(c, (sink, signal) => runChat(rt, turn, { ...options, signal, sink }));
+  // The slot and the reservation are given back on every way out: done, error, abort, crash.
+  const run = async (sink: ChatSink, signal: AbortSignal) => {
+    let outcome: ChatOutcome | undefined;
+    try {
+      outcome = await runChat(rt, turn, { ...options, signal, sink });
+      return outcome;
+    } finally {
+      await lease.finish(outcome ? usedTokens(outcome) : 0);
+    }
+  };
+  if (!input.stream) return jsonAnswer(c, await run(silentSink, c.req.raw.signal));
+  return sse(c, run);
 }

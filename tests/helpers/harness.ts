@@ -49,6 +49,15 @@ export function testEnv(extra: Record<string, string | undefined> = {}): Record<
     LOG_LEVEL: 'info',
     JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
     DATA_DIR: '/nonexistent-test-data',
+    // Feature tests send many requests as one user; the limit tests set their own policies.
+    RATE_LIMITS: JSON.stringify({
+      'login:ip': { limit: 10_000 },
+      'login:openid': { limit: 10_000 },
+      'chat:user:minute': { limit: 10_000 },
+      'chat:user:day': { limit: 10_000 },
+      'upload:user': { limit: 10_000 },
+      'logs:user': { limit: 10_000 },
+    }),
     ...extra,
   };
 }
@@ -77,6 +86,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   });
   const fetch = dispatcher(await loadApps(() => rt));
   const servers: LocalServer[] = [];
+  let closed = false;
 
   const call: Harness['call'] = async (method, path, o = {}) => {
     const headers: Record<string, string> = { ...o.headers };
@@ -124,6 +134,8 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       return s;
     },
     close: async () => {
+      if (closed) return;
+      closed = true;
       for (const s of servers) await s.close();
       if (pg) await pg.drop();
       else await db.close();

@@ -1,0 +1,183 @@
+// Limits on chat, against the real Redis through both client paths (Upstash REST via a local
+// Upstash-compatible endpoint, and REDIS_URL): request rates, concurrent streams, the daily token
+// quota with refunds, emergencies that pass regardless, and failing closed when Redis is gone.
+import { count, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
+import { startUpstashRest, type UpstashRestServer } from '../../dev/upstash-rest/index.js';
+import { messages } from '../../lib/db/schema.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+
+const REDIS = 'redis://127.0.0.1:6379';
+let rest: UpstashRestServer;
+let mock: MockLlm;
+
+beforeAll(async () => {
+  rest = await startUpstashRest({ redisUrl: REDIS, token: 'local-token' });
+  mock = await startMockLlm({ defaults: { reply: '注意休息。' } });
+});
+afterAll(async () => {
+  await rest?.close();
+  await mock?.close();
+});
+
+type Backend = 'upstash' | 'redis';
+function env(backend: Backend, extra: Record<string, string> = {}) {
+  return {
+    OPENAI_BASE_URL: mock.baseURL,
+    OPENAI_API_KEY: 'test',
+    LLM_MAX_RETRIES: '0',
+    LLM_FIRST_TOKEN_TIMEOUT_MS: '2000',
+    HISTORY_TOKEN_BUDGET: '100',
+    LLM_MAX_OUTPUT_TOKENS: '100',
+    REDIS_TIMEOUT_MS: '1000',
+    RATE_LIMIT_PREFIX: `t:${crypto.randomUUID()}:`,
+    ...(backend === 'upstash'
+      ? { UPSTASH_REDIS_REST_URL: rest.url, UPSTASH_REDIS_REST_TOKEN: 'local-token' }
+      : { REDIS_URL: REDIS }),
+    ...extra,
+  };
+}
+const limits = (p: Record<string, { limit: number }>) => ({ RATE_LIMITS: JSON.stringify(p) });
+
+async function chat(h: Harness, token: string, content: string, query = '?stream=false') {
+  return h.call('POST', `/text-chat${query}`, { token, body: { content } });
+}
+
+describe.each(['upstash', 'redis'] as const)('chat limits over %s', (backend) => {
+  let h: Harness;
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('answers 429 with Retry-After and RateLimit headers past the per-minute limit', async () => {
+    h = await createHarness({ env: env(backend, limits({ 'chat:user:minute': { limit: 2 } })) });
+    const u = await h.user('busy');
+    const before = mock.requests.length;
+    expect((await chat(h, u.token, '头疼怎么办')).status).toBe(200);
+    const second = await chat(h, u.token, '头疼怎么办');
+    expect(second.status).toBe(200);
+    expect(second.headers.get('ratelimit-remaining')).toBe('0');
+    const third = await chat(h, u.token, '头疼怎么办');
+    expect(third.status).toBe(429);
+    expect(third.json.error.code).toBe('RATE_LIMITED');
+    const retry = Number(third.headers.get('retry-after'));
+    expect(retry).toBeGreaterThan(0);
+    expect(retry).toBeLessThanOrEqual(60);
+    expect(third.headers.get('ratelimit-limit')).toBe('2');
+    expect(third.headers.get('ratelimit-remaining')).toBe('0');
+    expect(Number(third.headers.get('ratelimit-reset'))).toBe(retry);
+    // The refused question was neither stored nor sent to the model.
+    expect(mock.requests.length - before).toBe(2);
+    const [stored] = await h.db.db.select({ n: count() }).from(messages).where(eq(messages.userId, u.userId));
+    expect(stored?.n).toBe(4);
+    // A warning sign is answered even so: the emergency guidance costs no model call.
+    const urgent = await chat(h, u.token, '我胸口剧痛、出冷汗');
+    expect(urgent.status).toBe(200);
+    expect(urgent.json.assistantMessage.triage.category).toBe('cardiac');
+    // Another user is not affected.
+    const other = await h.user('calm');
+    expect((await chat(h, other.token, '头疼怎么办')).status).toBe(200);
+    await h.close();
+  });
+
+  it('caps concurrent streams and frees the slot when the client goes away', async () => {
+    h = await createHarness({ db: 'postgres', env: env(backend, { MAX_CONCURRENT_STREAMS: '1' }) });
+    const server = await h.listen();
+    const u = await h.user('streamer');
+    mock.enqueue({ reply: '慢慢说。'.repeat(50), chunkSize: 2, chunkDelayMs: 30 });
+    const abort = new AbortController();
+    const first = await fetch(`${server.url}/api/v1/text-chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${u.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ content: '睡不着怎么办' }),
+      signal: abort.signal,
+    });
+    // Read until the answer is streaming, keeping the stream open (cancelling it would free the slot).
+    const reader = first.body?.getReader();
+    let seen = '';
+    while (reader && !seen.includes('event: delta')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    expect(seen).toContain('event: delta');
+    const second = await chat(h, u.token, '还是睡不着', '');
+    expect(second.status).toBe(429);
+    expect(second.json.error.code).toBe('RATE_LIMITED');
+    abort.abort();
+    // The aborted stream gives its slot back (the server notices the disconnect first).
+    let third = await chat(h, u.token, '还是睡不着');
+    for (let i = 0; i < 50 && third.status === 429; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      third = await chat(h, u.token, '还是睡不着');
+    }
+    expect(third.status).toBe(200);
+    await h.close();
+  });
+
+  it('reserves the daily quota before a call, refunds a failed call, and then refuses with the reset time', async () => {
+    // Each turn reserves ≈ 800 + question + 100 history + 100 output tokens.
+    h = await createHarness({ env: env(backend, { DAILY_TOKEN_QUOTA_USER: '1100' }) });
+    const u = await h.user('spender');
+    for (let i = 0; i < 3; i++) {
+      // Upstream failures use nothing: without the refund the second reservation would not fit.
+      mock.enqueue({ status: 500 });
+      const failed = await chat(h, u.token, '咳嗽怎么办');
+      expect(failed.status).toBe(502);
+    }
+    const ok = await chat(h, u.token, '咳嗽怎么办');
+    expect(ok.status).toBe(200);
+    const used =
+      ok.json.assistantMessage.usage.promptTokens + ok.json.assistantMessage.usage.completionTokens;
+    expect(used).toBeGreaterThan(100);
+    const refused = await chat(h, u.token, '咳嗽怎么办');
+    expect(refused.status).toBe(429);
+    expect(refused.json.error.code).toBe('QUOTA_EXCEEDED');
+    const resetAt = /resets at (\S+)$/.exec(refused.json.error.message)?.[1] ?? '';
+    const reset = new Date(resetAt);
+    // The next midnight in Asia/Shanghai is 16:00 UTC.
+    expect(reset.getUTCHours()).toBe(16);
+    expect(reset.getTime()).toBeGreaterThan(Date.now());
+    expect(reset.getTime() - Date.now()).toBeLessThanOrEqual(86_400_000);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    await h.close();
+  });
+});
+
+describe('failing closed when Redis does not answer', () => {
+  it.each([
+    ['REDIS_URL at a closed port', { REDIS_URL: 'redis://127.0.0.1:1' }],
+    [
+      'Upstash REST at a closed port',
+      { UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1', UPSTASH_REDIS_REST_TOKEN: 't' },
+    ],
+  ])('%s: chat answers 503 quickly, stores nothing and asks no model', async (_name, extra) => {
+    const h = await createHarness({
+      env: {
+        OPENAI_BASE_URL: mock.baseURL,
+        OPENAI_API_KEY: 'test',
+        REDIS_TIMEOUT_MS: '300',
+        ...extra,
+      },
+    });
+    try {
+      const u = await h.user('unlucky');
+      const before = mock.requests.length;
+      const started = Date.now();
+      const r = await chat(h, u.token, '头疼怎么办', '');
+      expect(r.status).toBe(503);
+      expect(r.json.error.code).toBe('SERVICE_UNAVAILABLE');
+      expect(r.headers.get('retry-after')).toBe('1');
+      expect(Date.now() - started).toBeLessThan(2_500);
+      expect(mock.requests.length).toBe(before);
+      const [stored] = await h.db.db
+        .select({ n: count() })
+        .from(messages)
+        .where(eq(messages.userId, u.userId));
+      expect(stored?.n).toBe(0);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -7,8 +7,12 @@ import { type App, createApp } from '../../lib/http/app.js';
 import { currentUser, requireAuth } from '../../lib/http/auth.js';
 import { AppError } from '../../lib/http/errors.js';
 import { bearer, errors, IsoDate, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
+import { errorFields } from '../../lib/logger.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
 import { listConsents, recordConsent } from '../../lib/users/consent.js';
+import { beginDeletion, finishDeletion } from '../../lib/users/deletion.js';
+import { writeUserExport } from '../../lib/users/export.js';
+import { updateProfile } from '../../lib/users/profile.js';
 import { getActiveUser, toPublicUser, upsertUserByOpenid } from '../../lib/users/service.js';
 
 export const HealthProfileSchema = z
@@ -19,12 +23,14 @@ export const HealthProfileSchema = z
   })
   .openapi('HealthProfile');
 
+const GenderSchema = z.enum(['male', 'female', 'other', 'unknown']);
+
 export const UserSchema = z
   .object({
     id: z.string(),
     nickname: z.string().nullable(),
     avatarFileId: z.string().nullable(),
-    gender: z.enum(['male', 'female', 'other', 'unknown']).nullable(),
+    gender: GenderSchema.nullable(),
     birthYear: z.number().int().nullable(),
     healthProfile: HealthProfileSchema.nullable(),
     role: z.enum(['user', 'admin']),
@@ -110,6 +116,87 @@ const recordConsentRoute = createRoute({
   responses: { 201: jsonResponse(ConsentSchema, 'Recorded'), ...errors(400, 401, 422) },
 });
 
+// Fields given replace their old values; null clears one; unknown fields are refused (strict).
+const ProfilePatchSchema = z
+  .strictObject({
+    nickname: z
+      .string()
+      .trim()
+      .min(1)
+      .max(32)
+      .regex(/^[^\p{Cc}]*$/u)
+      .nullable()
+      .optional(),
+    avatarFileId: z
+      .string()
+      .min(1)
+      .max(64)
+      .nullable()
+      .optional()
+      .openapi({ description: 'a ready file the caller uploaded with purpose "avatar"' }),
+    gender: GenderSchema.nullable().optional(),
+    birthYear: z
+      .number()
+      .int()
+      .min(1900)
+      .nullable()
+      .optional()
+      .openapi({ description: '1900 to the current year' }),
+    healthProfile: HealthProfileSchema.nullable().optional(),
+  })
+  .refine((p) => Object.keys(p).length > 0, { message: 'nothing to change' })
+  .openapi('ProfilePatch');
+
+const patchMe = createRoute({
+  method: 'patch',
+  path: '/me',
+  tags: ['users'],
+  summary: 'Update the caller’s profile',
+  security: bearer,
+  middleware: [requireAuth] as const,
+  request: { body: jsonBody(ProfilePatchSchema) },
+  responses: {
+    200: jsonResponse(UserSchema, 'The updated account'),
+    ...errors(400, 401, 404, 413, 415, 422),
+  },
+});
+
+const ExportSchema = z
+  .object({
+    format: z.literal('health-assistant-export'),
+    version: z.literal(1),
+    exportedAt: IsoDate,
+    user: z.record(z.string(), z.unknown()),
+    consents: z.array(z.record(z.string(), z.unknown())),
+    conversations: z.array(z.record(z.string(), z.unknown())),
+    messages: z.array(z.record(z.string(), z.unknown())),
+    files: z.array(z.record(z.string(), z.unknown())).openapi({
+      description: 'file metadata; `url` is a short-lived read link (until `urlExpiresAt`) for ready files',
+    }),
+    usage: z.array(z.record(z.string(), z.unknown())),
+  })
+  .openapi('UserExport');
+
+const exportMe = createRoute({
+  method: 'get',
+  path: '/me/export',
+  tags: ['users'],
+  summary: 'Everything held about the caller, as one JSON document (a download)',
+  security: bearer,
+  middleware: [requireAuth] as const,
+  responses: { 200: jsonResponse(ExportSchema, 'The export, streamed as an attachment'), ...errors(401) },
+});
+
+const deleteMe = createRoute({
+  method: 'delete',
+  path: '/me',
+  tags: ['users'],
+  summary: 'Delete the account with its conversations, messages and stored objects',
+  security: bearer,
+  middleware: [requireAuth] as const,
+  responses: { 204: { description: 'Deleted; every token of the account stops working' }, ...errors(401) },
+});
+
 const DEV_CODE = /^dev:([A-Za-z0-9_.-]{1,64})$/;
 
 export function build(runtime: () => Runtime = getRuntime): App {
@@ -128,7 +215,7 @@ export function build(runtime: () => Runtime = getRuntime): App {
       identity = { openid: `dev:${dev[1]}`, unionid: null, nickname: dev[1] };
     }
     const db = await rt.db();
-    const { user, created } = await upsertUserByOpenid(db, rt.config, identity);
+    const { user, created, previousRole } = await upsertUserByOpenid(db, rt.config, identity);
     const pair = await startSession(db, rt.config, user, rt.now());
     await audit(db, {
       actorId: user.id,
@@ -138,6 +225,16 @@ export function build(runtime: () => Runtime = getRuntime): App {
       requestId: c.get('requestId'),
       meta: { created, role: user.role },
     });
+    if (previousRole && previousRole !== user.role) {
+      await audit(db, {
+        actorId: user.id,
+        action: 'user.role_change',
+        targetType: 'user',
+        targetId: user.id,
+        requestId: c.get('requestId'),
+        meta: { from: previousRole, to: user.role, by: 'ADMIN_OPENIDS' },
+      });
+    }
     c.set('user', {
       id: user.id,
       role: user.role,
@@ -180,6 +277,94 @@ export function build(runtime: () => Runtime = getRuntime): App {
     const user = await getActiveUser(await rt.db(), currentUser(c).id);
     if (!user) throw new AppError('UNAUTHORIZED', 'missing or invalid access token');
     return c.json(toPublicUser(rt.config, user), 200);
+  });
+
+  app.openapi(patchMe, async (c) => {
+    const rt = c.get('rt');
+    const patch = c.req.valid('json');
+    const now = rt.now();
+    // Checked here rather than in the schema: "the current year" moves, and follows the runtime clock.
+    if (typeof patch.birthYear === 'number' && patch.birthYear > now.getUTCFullYear()) {
+      throw new AppError('BAD_REQUEST', 'invalid request', {
+        details: [{ path: 'birthYear', code: 'too_big' }],
+      });
+    }
+    const user = await updateProfile(await rt.db(), currentUser(c).id, patch, now);
+    return c.json(toPublicUser(rt.config, user), 200);
+  });
+
+  app.openapi(exportMe, async (c) => {
+    const rt = c.get('rt');
+    const requestId = c.get('requestId');
+    const userId = currentUser(c).id;
+    const db = await rt.db();
+    const now = rt.now();
+    await audit(db, {
+      actorId: userId,
+      action: 'user.export',
+      targetType: 'user',
+      targetId: userId,
+      requestId,
+    });
+    // Written page by page as the client reads (write() waits for it), so memory stays flat however
+    // long the history. A failure part-way aborts the body: the download fails visibly instead of
+    // ending as a well-formed but incomplete file.
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    const encoder = new TextEncoder();
+    void (async () => {
+      try {
+        await writeUserExport(
+          db,
+          () => rt.storage(),
+          rt.config,
+          userId,
+          now,
+          (chunk) => writer.write(encoder.encode(chunk)),
+        );
+        await writer.close();
+      } catch (err) {
+        rt.log.error({ requestId, ...errorFields(err) }, 'export stream failed');
+        await writer.abort(err).catch(() => {});
+      }
+    })();
+    const day = now.toISOString().slice(0, 10);
+    const res = c.body(readable, 200, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Disposition': `attachment; filename="health-assistant-export-${day}.json"`,
+      'Cache-Control': 'no-store',
+    });
+    // The body is the JSON document of ExportSchema, streamed: the typed c.json() cannot stream.
+    return res as never;
+  });
+
+  app.openapi(deleteMe, async (c) => {
+    const rt = c.get('rt');
+    const requestId = c.get('requestId');
+    const userId = currentUser(c).id;
+    const db = await rt.db();
+    // From here on the account is gone for every route, whatever happens next.
+    await beginDeletion(db, userId, rt.now());
+    // The id is all the audit log keeps: once the account row is gone it identifies no one.
+    await audit(db, {
+      actorId: userId,
+      action: 'user.delete',
+      targetType: 'user',
+      targetId: userId,
+      requestId,
+    });
+    try {
+      await finishDeletion(db, () => rt.storage(), userId);
+    } catch (err) {
+      // The deletion job stays and the retention job finishes it; for the caller it is done.
+      rt.log.error(
+        { requestId, ...errorFields(err) },
+        'account deletion unfinished; left to the retention job',
+      );
+    }
+    // The request log must not write the deleted id back into system_logs.
+    c.set('user', undefined);
+    return c.body(null, 204);
   });
 
   app.openapi(listConsentsRoute, async (c) => {

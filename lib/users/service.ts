@@ -9,14 +9,20 @@ export function roleFor(config: Config, openid: string): Role {
   return config.ADMIN_OPENIDS.includes(openid) ? 'admin' : 'user';
 }
 
-/** Finds or creates the account for an openid; the role follows ADMIN_OPENIDS at every sign-in. */
+/**
+ * Finds or creates the account for an openid; the role follows ADMIN_OPENIDS at every sign-in.
+ * `previousRole` differs from the user's role when this sign-in changed it (for the audit log).
+ */
 export async function upsertUserByOpenid(
   db: Db,
   config: Config,
   identity: { openid: string; unionid: string | null; nickname?: string },
-): Promise<{ user: User; created: boolean }> {
+): Promise<{ user: User; created: boolean; previousRole: Role | null }> {
   const role = roleFor(config, identity.openid);
   const id = crypto.randomUUID();
+  // Read before the upsert, which overwrites it. Two racing sign-ins may both see the old role:
+  // at worst the change is audited twice, never missed.
+  const [before] = await db.select({ role: users.role }).from(users).where(eq(users.openid, identity.openid));
   const [row] = await db
     .insert(users)
     .values({
@@ -38,7 +44,8 @@ export async function upsertUserByOpenid(
   if (!row) throw new Error('upsert returned no row');
   // A sign-in during a pending deletion must not resurrect the account.
   if (row.deletingAt) throw notFound('user');
-  return { user: row, created: row.id === id };
+  const created = row.id === id;
+  return { user: row, created, previousRole: created ? null : (before?.role ?? null) };
 }
 
 export async function getActiveUser(db: Db, userId: string): Promise<User | undefined> {

@@ -1,0 +1,197 @@
+// The caller's data export (PIPL right of access and portability): one JSON document written
+// piece by piece, a page of rows at a time, so a long history never sits in memory whole. Every
+// query carries the owner's id.
+import { and, asc, eq, getTableColumns, gt, type SQL, sql } from 'drizzle-orm';
+import type { Config } from '../config/index.js';
+import type { Db } from '../db/index.js';
+import { consents, conversations, files, messages, usageDaily, users } from '../db/schema.js';
+import type { Storage } from '../storage/types.js';
+
+const PAGE = 200;
+
+// Pages in creation order: keyset on (created_at, id), the time kept as PostgreSQL text so no
+// microseconds are lost between pages.
+type TimeKey = [string, string];
+type TimeKeyed = typeof consents | typeof conversations | typeof files;
+const timeKey = (t: TimeKeyed) => sql<string>`${t.createdAt}::text`;
+const afterTime = (t: TimeKeyed, k: TimeKey | undefined): SQL | undefined =>
+  k ? sql`(${t.createdAt}, ${t.id}) > (${k[0]}::timestamptz, ${k[1]})` : undefined;
+
+export type ExportWriter = (chunk: string) => Promise<void>;
+
+/** Writes `"name":[...]` from successive pages; `next(after)` answers a page after a key. */
+async function writeArray<R, K>(
+  out: ExportWriter,
+  name: string,
+  next: (after: K | undefined) => Promise<R[]>,
+  keyOf: (r: R) => K,
+  shape: (r: R) => Promise<unknown> | unknown,
+): Promise<number> {
+  await out(`,${JSON.stringify(name)}:[`);
+  let after: K | undefined;
+  let count = 0;
+  for (;;) {
+    const rows = await next(after);
+    if (rows.length === 0) break;
+    const parts: string[] = [];
+    for (const r of rows) parts.push(JSON.stringify(await shape(r)));
+    await out((count > 0 ? ',' : '') + parts.join(','));
+    count += rows.length;
+    const last = rows[rows.length - 1];
+    if (rows.length < PAGE || last === undefined) break;
+    after = keyOf(last);
+  }
+  await out(']');
+  return count;
+}
+
+/** Writes the whole export; answers false when the account is gone (nothing written). */
+export async function writeUserExport(
+  db: Db,
+  storage: () => Promise<Storage>,
+  config: Config,
+  userId: string,
+  now: Date,
+  out: ExportWriter,
+): Promise<boolean> {
+  const [user] = await db.select().from(users).where(eq(users.id, userId));
+  if (!user || user.deletingAt) return false;
+  const header = {
+    format: 'health-assistant-export',
+    version: 1,
+    exportedAt: now.toISOString(),
+    user: {
+      id: user.id,
+      openid: user.openid,
+      unionid: user.unionid,
+      nickname: user.nickname,
+      avatarFileId: user.avatarFileId,
+      gender: user.gender,
+      birthYear: user.birthYear,
+      healthProfile: user.healthProfile,
+      role: user.role,
+      acceptedConsentVersion: user.acceptedConsentVersion,
+      createdAt: user.createdAt.toISOString(),
+      updatedAt: user.updatedAt.toISOString(),
+    },
+  };
+  // The header's closing brace is left off: the arrays follow inside the same object.
+  await out(JSON.stringify(header).slice(0, -1));
+
+  await writeArray(
+    out,
+    'consents',
+    (after: TimeKey | undefined) =>
+      db
+        .select({ ...getTableColumns(consents), k: timeKey(consents) })
+        .from(consents)
+        .where(and(eq(consents.userId, userId), afterTime(consents, after)))
+        .orderBy(asc(consents.createdAt), asc(consents.id))
+        .limit(PAGE),
+    (r): TimeKey => [r.k, r.id],
+    (r) => ({ id: r.id, version: r.version, accepted: r.accepted, createdAt: r.createdAt.toISOString() }),
+  );
+
+  await writeArray(
+    out,
+    'conversations',
+    (after: TimeKey | undefined) =>
+      db
+        .select({ ...getTableColumns(conversations), k: timeKey(conversations) })
+        .from(conversations)
+        .where(and(eq(conversations.userId, userId), afterTime(conversations, after)))
+        .orderBy(asc(conversations.createdAt), asc(conversations.id))
+        .limit(PAGE),
+    (r): TimeKey => [r.k, r.id],
+    (r) => ({
+      id: r.id,
+      title: r.title,
+      archived: r.archived,
+      createdAt: r.createdAt.toISOString(),
+      updatedAt: r.updatedAt.toISOString(),
+      lastMessageAt: r.lastMessageAt?.toISOString() ?? null,
+    }),
+  );
+
+  // One flat list in sending order (seq), each naming its conversation: one indexed scan instead
+  // of a query per conversation.
+  await writeArray(
+    out,
+    'messages',
+    (after: number | undefined) =>
+      db
+        .select()
+        .from(messages)
+        .where(and(eq(messages.userId, userId), after !== undefined ? gt(messages.seq, after) : undefined))
+        .orderBy(asc(messages.seq))
+        .limit(PAGE),
+    (r) => r.seq,
+    (r) => ({
+      id: r.id,
+      conversationId: r.conversationId,
+      role: r.role,
+      content: r.content,
+      imageIds: r.imageIds,
+      status: r.status,
+      triage: r.triage,
+      model: r.model,
+      usage:
+        r.promptTokens !== null || r.completionTokens !== null
+          ? { promptTokens: r.promptTokens ?? 0, completionTokens: r.completionTokens ?? 0 }
+          : null,
+      aiGenerated: r.aiGenerated,
+      createdAt: r.createdAt.toISOString(),
+    }),
+  );
+
+  const ttl = config.READ_URL_TTL_SECONDS;
+  const urlExpiresAt = new Date(now.getTime() + ttl * 1000).toISOString();
+  await writeArray(
+    out,
+    'files',
+    (after: TimeKey | undefined) =>
+      db
+        .select({ ...getTableColumns(files), k: timeKey(files) })
+        .from(files)
+        .where(and(eq(files.userId, userId), afterTime(files, after)))
+        .orderBy(asc(files.createdAt), asc(files.id))
+        .limit(PAGE),
+    (r): TimeKey => [r.k, r.id],
+    async (r) => ({
+      id: r.id,
+      purpose: r.purpose,
+      status: r.status,
+      contentType: r.contentType ?? r.declaredContentType,
+      size: r.size,
+      width: r.width,
+      height: r.height,
+      conversationId: r.conversationId,
+      createdAt: r.createdAt.toISOString(),
+      // Only checked, stored images have something to read; the link is short-lived.
+      url: r.status === 'ready' ? await (await storage()).presignGet(r.key, ttl) : null,
+      urlExpiresAt: r.status === 'ready' ? urlExpiresAt : null,
+    }),
+  );
+
+  await writeArray(
+    out,
+    'usage',
+    (after: string | undefined) =>
+      db
+        .select()
+        .from(usageDaily)
+        .where(and(eq(usageDaily.userId, userId), after ? sql`${usageDaily.day} > ${after}` : undefined))
+        .orderBy(asc(usageDaily.day))
+        .limit(PAGE),
+    (r) => r.day,
+    (r) => ({
+      day: r.day,
+      requests: r.requests,
+      promptTokens: r.promptTokens,
+      completionTokens: r.completionTokens,
+    }),
+  );
+
+  await out('}');
+  return true;
+}

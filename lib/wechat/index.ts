@@ -1,0 +1,9 @@
+// WeChat server APIs beyond sign-in (which lives in lib/auth/wechat.ts).
+export {
+  type CheckTextInput,
+  type ContentScene,
+  type ContentVerdict,
+  checkText,
+  contentCheckEnabled,
+} from './content.js';
+export { clearAccessTokenCache, getAccessToken, WechatApiError } from './token.js';

@@ -24,10 +24,20 @@ import { type ChatMessage, type ImagePart, LlmError } from '../llm/types.js';
 import { errorFields } from '../logger.js';
 import type { Runtime } from '../runtime.js';
 import { AI_DISCLAIMER, buildSystemPrompt, triage } from '../safety/index.js';
+import { contentCheckEnabled } from '../wechat/content.js';
 import { buildModelMessages, historyWindow, questionMessage } from './history.js';
 import { claimKey, type IdempotencyScope, releaseKey, requestHash, storeResult } from './idempotency.js';
 import { titleFromQuestion } from './title.js';
 import { addDailyUsage } from './usage.js';
+
+/** The answer to text WeChat content security refused (shown to the user in the mini-program). */
+export const BLOCKED_NOTICE =
+  '抱歉，这条内容未通过内容安全检查，无法回答。请修改后重试；如有身体不适，请及时就医。';
+
+async function isRisky(rt: Runtime, openid: string, content: string): Promise<boolean> {
+  const { checkText } = await import('../wechat/content.js');
+  return (await checkText(rt, { content, openid, scene: 2 })) === 'risky';
+}
 
 /** How many earlier messages are read to fill the history budget. */
 const HISTORY_SCAN = 100;
@@ -78,6 +88,8 @@ export type ChatOutcome = {
 
 export type ChatRequest = {
   userId: string;
+  /** For WeChat content security (msg_sec_check is per openid). */
+  openid: string;
   /** The function's name: scopes Idempotency-Keys and labels logs. */
   route: string;
   conversationId?: string;
@@ -97,6 +109,9 @@ export type ChatTurn = {
   assistantMessage: Message;
   /** Set when the question showed emergency signs: the fixed guidance is the whole answer. */
   triage: Triage | null;
+  /** Set when WeChat content security refused the question: the notice is the whole answer. */
+  blocked: boolean;
+  openid: string;
   systemPrompt: string;
   /** Earlier messages within the history budget, oldest first. */
   history: ChatMessage[];
@@ -135,6 +150,8 @@ export async function prepareChat(rt: Runtime, req: ChatRequest): Promise<Prepar
       emergencyNumber: rt.config.EMERGENCY_NUMBER,
       crisisLine: rt.config.CRISIS_LINE,
     });
+    // Content security only for what would reach the model: emergency guidance is never withheld.
+    const blocked = !found && contentCheckEnabled(rt) && (await isRisky(rt, req.openid, req.content));
     // Consent is required on chat routes, so the profile may be part of the model's context.
     const [profile, earlier] = await Promise.all([
       found ? null : healthProfileOf(db, req.userId),
@@ -148,7 +165,7 @@ export async function prepareChat(rt: Runtime, req: ChatRequest): Promise<Prepar
       const userMessage = await insertMessage(tx, req.userId, conversationId, {
         role: 'user',
         content: req.content,
-        status: 'complete',
+        status: blocked ? 'blocked' : 'complete',
         imageIds,
         createdAt: now,
       });
@@ -158,7 +175,9 @@ export async function prepareChat(rt: Runtime, req: ChatRequest): Promise<Prepar
         conversationId,
         found
           ? { role: 'assistant', content: found.message, status: 'complete', triage: found, createdAt: now }
-          : { role: 'assistant', content: '', status: 'streaming', aiGenerated: true, createdAt: now },
+          : blocked
+            ? { role: 'assistant', content: BLOCKED_NOTICE, status: 'blocked', createdAt: now }
+            : { role: 'assistant', content: '', status: 'streaming', aiGenerated: true, createdAt: now },
       );
       await attachFiles(tx, req.userId, conversationId, imageIds);
       await touchConversation(tx, req.userId, conversationId, now);
@@ -171,6 +190,8 @@ export async function prepareChat(rt: Runtime, req: ChatRequest): Promise<Prepar
         route: req.route,
         ...stored,
         triage: found,
+        blocked,
+        openid: req.openid,
         systemPrompt: buildSystemPrompt({
           healthProfile: profile,
           now,
@@ -204,8 +225,10 @@ function toFailure(err: unknown): { code: FailureCode; message: string } {
   return { code: 'INTERNAL', message: 'internal error' };
 }
 
+type AnswerStatus = 'complete' | 'incomplete' | 'error' | 'blocked';
+
 /** Stopped short: incomplete with some text, error without; the provider's filter: blocked. */
-function answerStatus(failed: boolean, text: string, finishReason: string | null) {
+function answerStatus(failed: boolean, text: string, finishReason: string | null): AnswerStatus {
   if (failed) return text ? 'incomplete' : 'error';
   return finishReason === 'content_filter' ? 'blocked' : 'complete';
 }
@@ -222,22 +245,23 @@ export async function runChat(rt: Runtime, turn: ChatTurn, o: RunChatOptions): P
     assistantMessageId,
   });
 
-  if (turn.triage) {
-    await sink.triage(turn.triage);
-    await sink.delta(turn.triage.message);
+  if (turn.triage || turn.blocked) {
+    const finishReason = turn.triage ? 'triage' : 'blocked';
+    if (turn.triage) await sink.triage(turn.triage);
+    await sink.delta(turn.assistantMessage.content);
     const outcome: ChatOutcome = {
       response: {
         conversationId: turn.conversationId,
         userMessage: toPublicMessage(turn.userMessage),
         assistantMessage: toPublicMessage(turn.assistantMessage),
       },
-      finishReason: 'triage',
+      finishReason,
       failure: null,
     };
     await remember(rt, db, turn, outcome);
     await sink.done({
       assistantMessageId,
-      finishReason: 'triage',
+      finishReason,
       usage: { promptTokens: 0, completionTokens: 0 },
     });
     logTurn(rt, turn, o, outcome, started);
@@ -283,7 +307,15 @@ export async function runChat(rt: Runtime, turn: ChatTurn, o: RunChatOptions): P
       rt.log.error({ requestId: o.requestId, ...errorFields(err) }, 'chat failed');
   }
 
-  const status = answerStatus(failure !== null, text, finishReason);
+  let status = answerStatus(failure !== null, text, finishReason);
+  // The model's words go through the same check: a refused answer is kept out of the history and
+  // replaced by the notice for every later read (the stream already shown ends with finishReason
+  // `blocked`, which tells the client to replace it too).
+  if (status === 'complete' && contentCheckEnabled(rt) && (await isRisky(rt, turn.openid, text))) {
+    status = 'blocked';
+    finishReason = 'blocked';
+    text = BLOCKED_NOTICE;
+  }
   // Providers bill what they generated; when the usage chunk is missing, count it ourselves.
   if (status !== 'error') {
     usage ??= { promptTokens: estimatePromptTokens(messages), completionTokens: estimateTokens(text) };

@@ -115,6 +115,7 @@ export async function respondChat(c: AppContext, input: ChatRouteInput): Promise
   try {
     prepared = await prepareChat(rt, {
       userId: user.id,
+      openid: user.openid,
       route: input.route,
       conversationId: input.body.conversationId,
       content: input.body.content,

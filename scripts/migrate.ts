@@ -12,5 +12,7 @@ const h = await openDatabase({
 });
 const started = performance.now();
 await h.migrate();
-console.log(`migrations applied with the ${h.driver} driver in ${Math.round(performance.now() - started)} ms`);
+console.log(
+  `migrations applied with the ${h.driver} driver in ${Math.round(performance.now() - started)} ms`,
+);
 await h.close();

@@ -7,6 +7,7 @@ import { audit } from '../../lib/audit.js';
 import { type App, type AppEnv, createApp } from '../../lib/http/app.js';
 import { currentUser, requireAdmin, requireAuth } from '../../lib/http/auth.js';
 import { AppError } from '../../lib/http/errors.js';
+import { byUser, rateLimit } from '../../lib/http/limits.js';
 import { bearer, errors, IsoDate, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
 import { insertClientLogs, listAudit, listSystemLogs } from '../../lib/logs/service.js';
 import { runRetention } from '../../lib/retention/index.js';
@@ -35,7 +36,7 @@ const ingest = createRoute({
   tags: ['logs'],
   summary: 'Log entries from the mini-program (scrubbed of phone numbers, ids and secrets)',
   security: bearer,
-  middleware: [requireAuth] as const,
+  middleware: [requireAuth, rateLimit('logs:user', byUser)] as const,
   request: { body: jsonBody(z.strictObject({ entries: z.array(ClientEntrySchema).min(1).max(50) })) },
   responses: {
     202: jsonResponse(z.object({ accepted: z.number().int() }), 'Stored'),

@@ -6,6 +6,7 @@ import { code2session } from '../../lib/auth/wechat.js';
 import { type App, createApp } from '../../lib/http/app.js';
 import { currentUser, requireAuth } from '../../lib/http/auth.js';
 import { AppError } from '../../lib/http/errors.js';
+import { assertRateLimit, clientIp } from '../../lib/http/limits.js';
 import { bearer, errors, IsoDate, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
 import { errorFields } from '../../lib/logger.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
@@ -205,6 +206,8 @@ export function build(runtime: () => Runtime = getRuntime): App {
   app.openapi(login, async (c) => {
     const rt = c.get('rt');
     const { code } = c.req.valid('json');
+    // Per address before WeChat is asked; per openid once it is known (a code-stuffing brake).
+    await assertRateLimit(c, 'login:ip', clientIp(c));
     let identity: { openid: string; unionid: string | null; nickname?: string };
     if (rt.config.wechatConfigured) {
       identity = await code2session(rt.config, code);
@@ -214,6 +217,7 @@ export function build(runtime: () => Runtime = getRuntime): App {
       if (!dev?.[1] || rt.config.production) throw new AppError('UNAUTHORIZED', 'invalid login code');
       identity = { openid: `dev:${dev[1]}`, unionid: null, nickname: dev[1] };
     }
+    await assertRateLimit(c, 'login:openid', identity.openid);
     const db = await rt.db();
     const { user, created, previousRole } = await upsertUserByOpenid(db, rt.config, identity);
     const pair = await startSession(db, rt.config, user, rt.now());

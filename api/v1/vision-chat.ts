@@ -1,9 +1,78 @@
-// The vision-chat function (routes arrive with its issue).
+// The vision-chat function: a question about 1–4 uploaded images, answered like text-chat (same
+// stream, storage and safety rules, the same engine) by VISION_MODEL.
+import { createRoute, z } from '@hono/zod-openapi';
+import { respondChat } from '../../lib/chat/http.js';
+import {
+  ChatResultSchema,
+  ChatStreamSchema,
+  IdempotencyHeaders,
+  StreamQuery,
+} from '../../lib/chat/schemas.js';
 import { type App, createApp } from '../../lib/http/app.js';
+import { currentUser, requireAuth, requireConsent } from '../../lib/http/auth.js';
+import { bearer, errors, jsonBody } from '../../lib/http/openapi.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
+import { visionImageParts } from '../../lib/uploads/chat-images.js';
+
+const VisionChatBody = z
+  .strictObject({
+    conversationId: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({ description: 'omit to start a conversation' }),
+    content: z.string().min(1).max(4000).regex(/\S/, 'must not be blank'),
+    imageIds: z
+      .array(z.string().min(1).max(64))
+      .min(1)
+      .max(4)
+      .refine((ids) => new Set(ids).size === ids.length, 'must not repeat an image')
+      .openapi({ description: 'uploads the caller completed (POST /uploads/{id}/complete)' }),
+  })
+  .openapi('VisionChatRequest');
+
+const chat = createRoute({
+  method: 'post',
+  path: '/',
+  tags: ['chat'],
+  summary: 'Ask about 1–4 uploaded images; the answer streams as server-sent events',
+  description:
+    'Every image must be the caller’s and ready: unknown or other users’ ids answer 404, images not ' +
+    'completed, deleted or sent in another conversation 422, all before the model is asked.',
+  security: bearer,
+  middleware: [requireAuth, requireConsent] as const,
+  request: { query: StreamQuery, headers: IdempotencyHeaders, body: jsonBody(VisionChatBody) },
+  responses: {
+    200: {
+      description: 'An event stream, or with stream=false the whole answer',
+      content: {
+        'text/event-stream': { schema: ChatStreamSchema },
+        'application/json': { schema: ChatResultSchema },
+      },
+    },
+    ...errors(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503, 504),
+  },
+});
 
 export function build(runtime: () => Runtime = getRuntime): App {
-  return createApp('vision-chat', runtime);
+  const app = createApp('vision-chat', runtime);
+
+  app.openapi(chat, async (c) => {
+    const rt = c.get('rt');
+    const body = c.req.valid('json');
+    const imageParts = await visionImageParts(rt, currentUser(c).id, body.imageIds, body.conversationId);
+    return respondChat(c, {
+      route: 'vision-chat',
+      body,
+      model: rt.config.VISION_MODEL,
+      stream: c.req.valid('query').stream !== 'false',
+      idempotencyKey: c.req.valid('header')['idempotency-key'],
+      imageParts,
+    });
+  });
+
+  return app;
 }
 
 export default build();

@@ -2,6 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { respondChat } from '../../lib/chat/http.js';
 import {
+  ChatContentSchema,
   ChatResultSchema,
   ChatStreamSchema,
   IdempotencyHeaders,
@@ -20,7 +21,7 @@ const TextChatBody = z
       .max(64)
       .optional()
       .openapi({ description: 'omit to start a conversation' }),
-    content: z.string().min(1).max(4000).regex(/\S/, 'must not be blank'),
+    content: ChatContentSchema,
   })
   .openapi('TextChatRequest');
 

@@ -3,6 +3,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { respondChat } from '../../lib/chat/http.js';
 import {
+  ChatContentSchema,
   ChatResultSchema,
   ChatStreamSchema,
   IdempotencyHeaders,
@@ -12,7 +13,7 @@ import { type App, createApp } from '../../lib/http/app.js';
 import { currentUser, requireAuth, requireConsent } from '../../lib/http/auth.js';
 import { bearer, errors, jsonBody } from '../../lib/http/openapi.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
-import { visionImageParts } from '../../lib/uploads/chat-images.js';
+import { checkChatImages, imagePartsFor } from '../../lib/uploads/chat-images.js';
 
 const VisionChatBody = z
   .strictObject({
@@ -22,7 +23,7 @@ const VisionChatBody = z
       .max(64)
       .optional()
       .openapi({ description: 'omit to start a conversation' }),
-    content: z.string().min(1).max(4000).regex(/\S/, 'must not be blank'),
+    content: ChatContentSchema,
     imageIds: z
       .array(z.string().min(1).max(64))
       .min(1)
@@ -61,14 +62,15 @@ export function build(runtime: () => Runtime = getRuntime): App {
   app.openapi(chat, async (c) => {
     const rt = c.get('rt');
     const body = c.req.valid('json');
-    const imageParts = await visionImageParts(rt, currentUser(c).id, body.imageIds, body.conversationId);
+    // Checked now (404/422 before any stream); read only if the model will be asked.
+    const checked = await checkChatImages(rt, currentUser(c).id, body.imageIds, body.conversationId);
     return respondChat(c, {
       route: 'vision-chat',
       body,
       model: rt.config.VISION_MODEL,
       stream: c.req.valid('query').stream !== 'false',
       idempotencyKey: c.req.valid('header')['idempotency-key'],
-      imageParts,
+      images: { count: checked.length, parts: () => imagePartsFor(rt, checked) },
     });
   });
 

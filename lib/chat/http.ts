@@ -34,8 +34,11 @@ export type ChatRouteInput = {
   model: string;
   stream: boolean;
   idempotencyKey: string | undefined;
-  /** vision-chat: the checked images as image_url parts, sent with this question only. */
-  imageParts?: ImagePart[];
+  /**
+   * vision-chat: the images (already checked) as image_url parts, sent with this question only.
+   * Read only once the turn will reach the model: not for a 429, nor for an emergency answer.
+   */
+  images?: { count: number; parts: () => Promise<ImagePart[]> };
 };
 
 function jsonAnswer(c: AppContext, outcome: ChatOutcome): Response {
@@ -78,7 +81,7 @@ function sse(c: AppContext, run: (sink: ChatSink, signal: AbortSignal) => Promis
 /** Tokens a turn may use at most, reserved from the daily quota before the model is asked. */
 function estimateTurnTokens(c: AppContext, input: ChatRouteInput): number {
   const { config } = c.get('rt');
-  const images = (input.imageParts?.length ?? 0) * IMAGE_TOKEN_ESTIMATE;
+  const images = (input.images?.count ?? 0) * IMAGE_TOKEN_ESTIMATE;
   return (
     SYSTEM_PROMPT_ESTIMATE +
     estimateTokens(input.body.content) +
@@ -112,7 +115,9 @@ export async function respondChat(c: AppContext, input: ChatRouteInput): Promise
     lease = await acquireModelLease(c, estimateTurnTokens(c, input));
   }
   let prepared: Awaited<ReturnType<typeof prepareChat>>;
+  let imageParts: ImagePart[] | undefined;
   try {
+    if (input.images && !emergency) imageParts = await input.images.parts();
     prepared = await prepareChat(rt, {
       userId: user.id,
       openid: user.openid,
@@ -133,7 +138,7 @@ export async function respondChat(c: AppContext, input: ChatRouteInput): Promise
     return input.stream ? sse(c, (sink) => replayChat(outcome, sink)) : jsonAnswer(c, outcome);
   }
   const { turn } = prepared;
-  const options = { model: input.model, imageParts: input.imageParts, requestId };
+  const options = { model: input.model, imageParts, requestId };
   // The slot and the reservation are given back on every way out: done, error, abort, crash.
   const run = async (sink: ChatSink, signal: AbortSignal) => {
     let outcome: ChatOutcome | undefined;

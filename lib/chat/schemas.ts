@@ -3,6 +3,9 @@ import { z } from '@hono/zod-openapi';
 import { MessageSchema } from '../conversations/schemas.js';
 import { IDEMPOTENCY_KEY } from './idempotency.js';
 
+/** The question, shared by text-chat and vision-chat. */
+export const ChatContentSchema = z.string().min(1).max(4000).regex(/\S/, 'must not be blank');
+
 export const ChatResultSchema = z
   .object({ conversationId: z.string(), userMessage: MessageSchema, assistantMessage: MessageSchema })
   .openapi('ChatResult');

@@ -79,13 +79,3 @@ export async function imagePartsFor(rt: Runtime, images: readonly FileRow[]): Pr
     throw new AppError('SERVICE_UNAVAILABLE', 'image storage is not available', { cause: err });
   }
 }
-
-/** vision-chat's one call: the checked images as model parts, or the refusal (before any stream). */
-export async function visionImageParts(
-  rt: Runtime,
-  userId: string,
-  ids: readonly string[],
-  conversationId: string | undefined,
-): Promise<ImagePart[]> {
-  return imagePartsFor(rt, await checkChatImages(rt, userId, ids, conversationId));
-}

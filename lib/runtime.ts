@@ -53,6 +53,8 @@ export function createRuntime(config: Config, o: RuntimeOverrides = {}): Runtime
       pgliteDir: `${config.DATA_DIR}/pglite`,
       poolMax: config.DATABASE_POOL_MAX,
       neonWsProxy: config.NEON_WS_PROXY,
+      connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
     });
     // The embedded database migrates itself; real ones are migrated by `npm run db:migrate`.
     if (h.driver === 'pglite') await h.migrate();

@@ -33,6 +33,13 @@ export function build(runtime: () => Runtime = getRuntime): App {
     const rt = c.get('rt');
     const result = await runChecks({
       database: async () => pingDatabase(await rt.db()),
+      limits: async () => {
+        const { checkLimit } = await import('../../lib/ratelimit/index.js');
+        // A real limiter round trip on a key of its own; only whether Redis answered matters.
+        const r = await checkLimit(await rt.limits(), 'logs:user', 'health-probe');
+        if (r.unavailable) throw new Error('limits unavailable');
+      },
+      storage: async () => (await rt.storage()).ping(),
     });
     c.header('Cache-Control', 'no-store');
     return c.json({ ...result, version: rt.config.SERVICE_VERSION }, 200);

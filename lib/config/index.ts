@@ -27,6 +27,8 @@ const envSchema = z.object({
   DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')),
   DATABASE_DRIVER: optional(z.enum(['neon', 'pg', 'pglite'])),
   DATABASE_POOL_MAX: int(5, 1, 100),
+  DATABASE_CONNECT_TIMEOUT_MS: int(3_000, 100, 60_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: int(15_000, 100, 600_000),
   // Only for tests and local runs of the Neon driver against a plain PostgreSQL.
   NEON_WS_PROXY: optional(z.string()),
   DATA_DIR: z.string().default('.data'),

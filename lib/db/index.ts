@@ -29,6 +29,9 @@ export type DbOptions = {
   poolMax?: number;
   /** host:port of a WebSocket→TCP proxy, to run the Neon driver against a plain PostgreSQL. */
   neonWsProxy?: string;
+  /** A database that does not answer by then is an outage (503), not a hung request. */
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
 };
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
@@ -76,7 +79,13 @@ export async function openDatabase(opts: DbOptions): Promise<DbHandle> {
       neonConfig.pipelineTLS = false;
       neonConfig.coalesceWrites = false;
     }
-    const pool = new Pool({ connectionString: opts.url, max: opts.poolMax ?? 5 });
+    const pool = new Pool({
+      connectionString: opts.url,
+      max: opts.poolMax ?? 5,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+      statement_timeout: opts.statementTimeoutMs ?? 15_000,
+    });
+    pool.on('error', () => {});
     const db = drizzle({ client: pool, schema });
     return {
       db: db as unknown as Db,
@@ -92,7 +101,8 @@ export async function openDatabase(opts: DbOptions): Promise<DbHandle> {
     connectionString: opts.url,
     max: opts.poolMax ?? 5,
     idleTimeoutMillis: 10_000,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+    statement_timeout: opts.statementTimeoutMs ?? 15_000,
   });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});

@@ -6,6 +6,7 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { errorFields } from '../logger.js';
 import { requestLogRow, shouldPersist, writeSystemLogs } from '../logs/sink.js';
 import type { Runtime } from '../runtime.js';
@@ -43,6 +44,11 @@ export function requestIdFrom(header: string | undefined): string {
 
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
+  if (isDatabaseUnavailable(err)) {
+    return new AppError('SERVICE_UNAVAILABLE', 'service temporarily unavailable, please retry', {
+      headers: { 'Retry-After': '2' },
+    });
+  }
   if (err instanceof HTTPException) {
     if (err.status === 400) return new AppError('BAD_REQUEST', 'malformed request body');
     if (err.status === 401) return new AppError('UNAUTHORIZED', 'authentication required');

@@ -183,6 +183,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     for (const k of ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
       if (!e[k]) problems.push(`${k}: required in production`);
     }
+    // Without it the retention cron is refused, and retention silently never runs.
+    if (!e.CRON_SECRET) problems.push('CRON_SECRET: required in production (retention cron)');
     if (e.DATABASE_DRIVER === 'pglite') problems.push('DATABASE_DRIVER: pglite is a local stand-in');
     if (e.NEON_WS_PROXY) problems.push('NEON_WS_PROXY: a test setting, not for production');
     if (e.RATE_LIMITS_DISABLED) problems.push('RATE_LIMITS_DISABLED: not allowed in production');

@@ -2,7 +2,8 @@
 export type CheckResult = { status: 'ok' | 'down'; latencyMs: number; error?: string };
 export type Check = () => Promise<void>;
 
-export async function runCheck(check: Check, timeoutMs = 1_500): Promise<CheckResult> {
+// Generous enough for a cold start's first connection (TLS, SDK import) on a busy instance.
+export async function runCheck(check: Check, timeoutMs = 3_000): Promise<CheckResult> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -158,6 +158,11 @@ describe('failing closed when Redis does not answer', () => {
         OPENAI_BASE_URL: mock.baseURL,
         OPENAI_API_KEY: 'test',
         REDIS_TIMEOUT_MS: '300',
+        // Sign-in fails closed too; opened here so the test can get a token to show chat refusing.
+        RATE_LIMITS: JSON.stringify({
+          'login:ip': { failMode: 'open' },
+          'login:openid': { failMode: 'open' },
+        }),
         ...extra,
       },
     });

@@ -66,7 +66,10 @@ describe('npm run dev with nothing configured', () => {
 
   it('answers health, login and me over HTTP', async () => {
     const health = await fetch(`${base}/health`);
-    expect(await health.json()).toMatchObject({ status: 'ok', checks: { database: { status: 'ok' } } });
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      checks: { database: { status: 'ok' }, limits: { status: 'ok' }, storage: { status: 'ok' } },
+    });
     const login = await fetch(`${base}/users/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -16,6 +16,7 @@ const PRODUCTION_READY = {
   S3_BUCKET: 'bucket-1250000000',
   S3_ACCESS_KEY_ID: 'AKID',
   S3_SECRET_ACCESS_KEY: 'secret',
+  CRON_SECRET: 'cron-secret-0123456789',
 };
 
 function problems(env: Record<string, string | undefined>): string[] {

@@ -1,16 +1,10 @@
 // The text-chat function: a question in, an answer streamed (SSE) or as one JSON document.
 import { createRoute, z } from '@hono/zod-openapi';
 import { respondChat } from '../../lib/chat/http.js';
-import {
-  ChatContentSchema,
-  ChatResultSchema,
-  ChatStreamSchema,
-  IdempotencyHeaders,
-  StreamQuery,
-} from '../../lib/chat/schemas.js';
+import { ChatContentSchema, ChatResponses, IdempotencyHeaders, StreamQuery } from '../../lib/chat/schemas.js';
 import { type App, createApp } from '../../lib/http/app.js';
 import { requireAuth, requireConsent } from '../../lib/http/auth.js';
-import { bearer, errors, jsonBody } from '../../lib/http/openapi.js';
+import { bearer, jsonBody } from '../../lib/http/openapi.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
 
 const TextChatBody = z
@@ -33,16 +27,7 @@ const chat = createRoute({
   security: bearer,
   middleware: [requireAuth, requireConsent] as const,
   request: { query: StreamQuery, headers: IdempotencyHeaders, body: jsonBody(TextChatBody) },
-  responses: {
-    200: {
-      description: 'An event stream, or with stream=false the whole answer',
-      content: {
-        'text/event-stream': { schema: ChatStreamSchema },
-        'application/json': { schema: ChatResultSchema },
-      },
-    },
-    ...errors(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503, 504),
-  },
+  responses: ChatResponses,
 });
 
 export function build(runtime: () => Runtime = getRuntime): App {

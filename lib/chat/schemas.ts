@@ -1,6 +1,7 @@
 // Request and response pieces shared by the chat routes' schemas.
 import { z } from '@hono/zod-openapi';
 import { MessageSchema } from '../conversations/schemas.js';
+import { errors } from '../http/openapi.js';
 import { IDEMPOTENCY_KEY } from './idempotency.js';
 
 /** The question, shared by text-chat and vision-chat. */
@@ -29,3 +30,15 @@ export const IdempotencyHeaders = z.object({
     description: 'per user and route, kept 24 h: a retry with the same body replays the stored result',
   }),
 });
+
+/** What both chat routes answer: a stream or (stream=false) one JSON document, or an envelope. */
+export const ChatResponses = {
+  200: {
+    description: 'An event stream, or with stream=false the whole answer',
+    content: {
+      'text/event-stream': { schema: ChatStreamSchema },
+      'application/json': { schema: ChatResultSchema },
+    },
+  },
+  ...errors(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503, 504),
+};

@@ -9,8 +9,18 @@ export type ObjectHead = { size: number; contentType: string | undefined };
 
 export interface Storage {
   /** The browser/wx.uploadFile form for exactly this key, content type and size range. */
-  presignPost(opts: { key: string; contentType: string; maxBytes: number; expiresSeconds: number }): Promise<PresignedPost>;
-  presignPut(opts: { key: string; contentType: string; size: number; expiresSeconds: number }): Promise<PresignedPut>;
+  presignPost(opts: {
+    key: string;
+    contentType: string;
+    maxBytes: number;
+    expiresSeconds: number;
+  }): Promise<PresignedPost>;
+  presignPut(opts: {
+    key: string;
+    contentType: string;
+    size: number;
+    expiresSeconds: number;
+  }): Promise<PresignedPut>;
   /** A short-lived read URL. */
   presignGet(key: string, expiresSeconds: number): Promise<string>;
   head(key: string): Promise<ObjectHead | null>;

@@ -1,16 +1,9 @@
 // Rate limits, stream slots and the daily token quota as HTTP answers: 429 with Retry-After and
 // RateLimit-* headers, QUOTA_EXCEEDED with its reset time, 503 when a fail-closed limiter cannot
 // answer. One assertRateLimit for every policy in lib/ratelimit/policies.ts.
+// The limiter and its Redis clients load on first use, not when a function is imported.
 import type { MiddlewareHandler } from 'hono';
-import {
-  acquireSlot,
-  checkLimit,
-  type PolicyName,
-  type QuotaReservation,
-  reserveQuota,
-  type SlotLease,
-  settleQuota,
-} from '../ratelimit/index.js';
+import type { PolicyName, QuotaReservation, SlotLease } from '../ratelimit/index.js';
 import type { AppContext, AppEnv } from './app.js';
 import { currentUser } from './auth.js';
 import { AppError } from './errors.js';
@@ -31,6 +24,7 @@ export function clientIp(c: AppContext): string {
 export async function assertRateLimit(c: AppContext, policy: PolicyName, key: string): Promise<void> {
   const rt = c.get('rt');
   if (rt.config.RATE_LIMITS_DISABLED) return;
+  const { checkLimit } = await import('../ratelimit/index.js');
   const r = await checkLimit(await rt.limits(), policy, key);
   const resetSeconds = Math.max(1, Math.ceil((r.resetMs - rt.now().getTime()) / 1000));
   if (!r.allowed) {
@@ -75,6 +69,7 @@ export async function acquireModelLease(c: AppContext, estimateTokens: number): 
   const rt = c.get('rt');
   if (rt.config.RATE_LIMITS_DISABLED) return { finish: async () => {} };
   const user = currentUser(c);
+  const { acquireSlot, reserveQuota, settleQuota } = await import('../ratelimit/index.js');
   const store = await rt.limits();
   const ttl = rt.config.LLM_TIMEOUT_MS + 60_000;
   const slot: SlotLease = await acquireSlot(store, user.id, rt.config.MAX_CONCURRENT_STREAMS, ttl);

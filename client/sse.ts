@@ -25,13 +25,21 @@ export type SseParser = {
   end(): SseEvent[];
 };
 
-type Utf8Decoder = { decode(bytes: Uint8Array, stream: boolean): string };
+export type Utf8Decoder = { decode(bytes: Uint8Array, stream: boolean): string };
+
+// The mini-program's TypeScript setup has neither DOM nor Node typings: this names the one global the
+// parser uses, which may be missing at run time (checked with typeof below).
+declare const TextDecoder:
+  | (new (
+      label: string,
+    ) => { decode(input: Uint8Array, options: { stream: boolean }): string })
+  | undefined;
 
 /**
  * TextDecoder in stream mode keeps a character cut between chunks until its last byte arrives.
  * Older mini-program base libraries lack TextDecoder; the fallback does the same by hand.
  */
-function utf8Decoder(): Utf8Decoder {
+export function utf8Decoder(): Utf8Decoder {
   if (typeof TextDecoder !== 'undefined') {
     const d = new TextDecoder('utf-8');
     return { decode: (bytes, stream) => d.decode(bytes, { stream }) };

@@ -33,7 +33,7 @@ export const UserSchema = z
     avatarFileId: z.string().nullable(),
     gender: GenderSchema.nullable(),
     birthYear: z.number().int().nullable(),
-    healthProfile: HealthProfileSchema.nullable(),
+    healthProfile: z.union([HealthProfileSchema, z.null()]),
     role: z.enum(['user', 'admin']),
     consent: z.object({
       required: z.boolean(),
@@ -143,7 +143,7 @@ const ProfilePatchSchema = z
       .nullable()
       .optional()
       .openapi({ description: '1900 to the current year' }),
-    healthProfile: HealthProfileSchema.nullable().optional(),
+    healthProfile: z.union([HealthProfileSchema, z.null()]).optional(),
   })
   .refine((p) => Object.keys(p).length > 0, { message: 'nothing to change' })
   .openapi('ProfilePatch');

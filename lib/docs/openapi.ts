@@ -29,5 +29,49 @@ export function mergeDocuments(apps: App[], version: string): Doc {
     Object.assign(merged.paths ?? {}, doc.paths);
     Object.assign(merged.components?.schemas ?? {}, doc.components?.schemas);
   }
+  // The docs function's own two routes are plain Hono routes, not zod-openapi ones.
+  Object.assign(merged.paths ?? {}, DOCS_PATHS);
+  repairPatterns(merged);
   return merged;
+}
+
+const DOCS_PATHS = {
+  '/api/v1/openapi.json': {
+    get: {
+      tags: ['operations'],
+      summary: 'This document (OpenAPI 3.1)',
+      responses: {
+        200: {
+          description: 'The OpenAPI document',
+          content: { 'application/json': { schema: { type: 'object' as const } } },
+        },
+      },
+    },
+  },
+  '/api/v1/docs': {
+    get: {
+      tags: ['operations'],
+      summary: 'A readable reference page rendered from this document',
+      responses: {
+        200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' as const } } } },
+      },
+    },
+  },
+};
+
+/**
+ * zod-to-openapi writes a RegExp with flags as `source/flags` (`^[^\p{Cc}]*$/u`), a pattern that
+ * matches nothing. Validators compile patterns with Unicode semantics anyway (Ajv does), so the flags go.
+ */
+function repairPatterns(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const v of node) repairPatterns(v);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) return;
+  const obj = node as Record<string, unknown>;
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === 'pattern' && typeof v === 'string') obj[k] = v.replace(/\/[dgimsuvy]+$/, '');
+    else repairPatterns(v);
+  }
 }

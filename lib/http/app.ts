@@ -5,6 +5,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { methodOverride } from 'hono/method-override';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { errorFields } from '../logger.js';
@@ -90,6 +91,16 @@ export function createApp(name: string, runtime: () => Runtime, basePath = `/api
         throw new AppError('BAD_REQUEST', 'invalid request', { details });
       }
     },
+  });
+
+  // wx.request has no PATCH: the mini-program sends POST with X-HTTP-Method-Override: PATCH. Only
+  // PATCH is honoured, and the request is dispatched again as PATCH (so it is logged once, as PATCH).
+  const override = methodOverride({ app, header: 'X-HTTP-Method-Override' });
+  app.use('*', async (c, next) => {
+    if (c.req.method === 'POST' && c.req.header('x-http-method-override')?.toUpperCase() === 'PATCH') {
+      return override(c, next);
+    }
+    await next();
   });
 
   app.use('*', async (c, next) => {

@@ -257,3 +257,32 @@ describe('WeChat sign-in against a local stand-in', () => {
     }
   });
 });
+
+describe('PATCH from the mini-program (wx.request has no PATCH)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(() => h.close());
+
+  it('POST with X-HTTP-Method-Override: PATCH is a PATCH; other overrides are ignored', async () => {
+    const u = await h.login('overrider');
+    const r = await h.call('POST', '/users/me', {
+      token: u.token,
+      body: { nickname: '小王' },
+      headers: { 'x-http-method-override': 'PATCH' },
+    });
+    expect(r.status).toBe(200);
+    expect(r.json.nickname).toBe('小王');
+    expect(
+      h.logs.some((l) => l.includes('"method":"PATCH"') && l.includes('"route":"/api/v1/users/me"')),
+    ).toBe(true);
+    const del = await h.call('POST', '/users/me', {
+      token: u.token,
+      body: {},
+      headers: { 'x-http-method-override': 'DELETE' },
+    });
+    expect(del.status).toBe(404);
+    expect((await h.call('GET', '/users/me', { token: u.token })).status).toBe(200);
+  });
+});

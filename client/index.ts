@@ -1,0 +1,794 @@
+// The mini-program's client of the v1 contract (../shared/API.md): typed calls, the chat stream,
+// the upload sequence and token refresh. No runtime dependencies and no DOM or Node APIs; the
+// platform comes in as a Transport (transports/wx.ts in the mini-program, transports/fetch.ts elsewhere).
+import { ApiError, ChatStreamError, ERROR_STATUS } from './errors.js';
+import { createSseParser, type SseEvent, utf8Decoder } from './sse.js';
+import {
+  type AbortSignalLike,
+  abortedError,
+  createAbort,
+  type HttpMethod,
+  onAbort,
+  type ResponseHead,
+  type Transport,
+  type TransportResponse,
+  type UploadFile,
+} from './transport.js';
+import type {
+  AuditEntry,
+  ChatDone,
+  ChatErrorData,
+  ChatEvent,
+  ChatMeta,
+  ChatResult,
+  CompletedUpload,
+  Consent,
+  ConsentList,
+  Conversation,
+  CreateConversationRequest,
+  CreateUploadRequest,
+  ErrorCode,
+  ErrorDetail,
+  Health,
+  ListAuditQuery,
+  ListConversationsQuery,
+  ListLogsQuery,
+  ListMessagesQuery,
+  LoginResponse,
+  Message,
+  Page,
+  PostLogsRequest,
+  PostLogsResponse,
+  ProfilePatch,
+  RecordConsentRequest,
+  SystemLogEntry,
+  TextChatRequest,
+  TokenPair,
+  Triage,
+  UpdateConversationRequest,
+  Upload,
+  UploadPurpose,
+  UploadTicket,
+  Usage,
+  User,
+  UserExport,
+  VisionChatRequest,
+} from './types.js';
+
+export type { ApiErrorInit, ChatPartial, ClientErrorCode } from './errors.js';
+export { ApiError, ChatStreamError, ERROR_STATUS, isApiError } from './errors.js';
+export type {
+  AbortSignalLike,
+  BlobLike,
+  HttpMethod,
+  ResponseHead,
+  StreamSink,
+  Transport,
+  TransportRequest,
+  TransportResponse,
+  UploadFile,
+  UploadRequest,
+} from './transport.js';
+export { createAbort } from './transport.js';
+// Listed one by one: `export type *` needs TypeScript 5, which not every DevTools build bundles.
+export type {
+  AuditEntry,
+  ChatDelta,
+  ChatDone,
+  ChatErrorData,
+  ChatEvent,
+  ChatMeta,
+  ChatResult,
+  ClientLogEntry,
+  CompletedUpload,
+  Consent,
+  ConsentList,
+  ConsentState,
+  Conversation,
+  CreateConversationRequest,
+  CreateUploadRequest,
+  ErrorCode,
+  ErrorDetail,
+  ErrorEnvelope,
+  Gender,
+  Health,
+  HealthCheck,
+  HealthProfile,
+  ListAuditQuery,
+  ListConversationsQuery,
+  ListLogsQuery,
+  ListMessagesQuery,
+  LoginRequest,
+  LoginResponse,
+  LogLevel,
+  LogoutRequest,
+  Message,
+  MessageRole,
+  MessageStatus,
+  Page,
+  PostLogsRequest,
+  PostLogsResponse,
+  ProfilePatch,
+  RecordConsentRequest,
+  RefreshRequest,
+  Role,
+  SystemLogEntry,
+  TextChatRequest,
+  TokenPair,
+  Triage,
+  TriageAction,
+  UpdateConversationRequest,
+  Upload,
+  UploadPurpose,
+  UploadTicket,
+  Usage,
+  User,
+  UserExport,
+  VisionChatRequest,
+} from './types.js';
+
+// ---- tokens ------------------------------------------------------------------------------------
+
+export type Tokens = { accessToken: string; refreshToken: string };
+
+/** Where the session lives between launches (wx storage in the mini-program); may be async. */
+export interface TokenStore {
+  get(): Tokens | null | Promise<Tokens | null>;
+  set(tokens: Tokens): void | Promise<void>;
+  clear(): void | Promise<void>;
+}
+
+export function memoryTokenStore(initial: Tokens | null = null): TokenStore {
+  let tokens = initial;
+  return {
+    get: () => tokens,
+    set: (t) => {
+      tokens = t;
+    },
+    clear: () => {
+      tokens = null;
+    },
+  };
+}
+
+// ---- options and results -----------------------------------------------------------------------
+
+export type ClientOptions = {
+  /** Where /api/v1 lives, e.g. `https://api.example.com` (a trailing slash is ignored). */
+  baseUrl: string;
+  transport: Transport;
+  /** Default: in memory (the session ends with the process). */
+  tokens?: TokenStore;
+  /** The session is over (no tokens, or the refresh token was refused): time to sign in again. */
+  onAuthFailure?: () => void;
+};
+
+export type CallOptions = { signal?: AbortSignalLike };
+
+export type ChatStreamOptions = CallOptions & {
+  stream?: true;
+  /** Each event as it arrives: `meta`, `triage`?, `delta`*, then `done` or `error`. */
+  onEvent?: (event: ChatEvent) => void;
+  /** Comment lines (`: ping` keeps an idle stream alive). */
+  onComment?: (text: string) => void;
+  /** A retry with the same key and body replays the stored answer (kept 24 h). */
+  idempotencyKey?: string;
+};
+
+export type ChatJsonOptions = CallOptions & { stream: false; idempotencyKey?: string };
+
+/** A chat stream that ended with `done`. */
+export type ChatStreamResult = ChatMeta & {
+  /** The whole answer: every delta, joined. */
+  text: string;
+  triage?: Triage;
+  finishReason: string;
+  usage: Usage;
+  disclaimer?: string;
+  requestId: string;
+};
+
+export type UploadImageOptions = CallOptions & {
+  /** Bytes; required for a file path (wx.chooseMedia gives `tempFiles[i].size`), a Blob knows its own. */
+  size?: number;
+  /** Default: the Blob's type, else guessed from the file name's extension. */
+  contentType?: string;
+  filename?: string;
+  /** Default `chat-image`. */
+  purpose?: UploadPurpose;
+};
+
+export interface Client {
+  readonly tokens: TokenStore;
+  /** Signs in with a `wx.login` code (or `dev:<name>` on a development server) and keeps the tokens. */
+  login(code: string, o?: CallOptions): Promise<LoginResponse>;
+  /** Rotates the refresh token now (calls do this by themselves on a 401). */
+  refresh(): Promise<Tokens>;
+  /** Ends the session on the server and forgets the tokens (they are forgotten even if the call fails). */
+  logout(o?: CallOptions): Promise<void>;
+  me(o?: CallOptions): Promise<User>;
+  updateMe(patch: ProfilePatch, o?: CallOptions): Promise<User>;
+  consents: {
+    list(o?: CallOptions): Promise<ConsentList>;
+    record(body: RecordConsentRequest, o?: CallOptions): Promise<Consent>;
+  };
+  exportMe(o?: CallOptions): Promise<UserExport>;
+  /** Deletes the account and everything in it, then forgets the tokens. */
+  deleteMe(o?: CallOptions): Promise<void>;
+  conversations: {
+    list(query?: ListConversationsQuery, o?: CallOptions): Promise<Page<Conversation>>;
+    create(body?: CreateConversationRequest, o?: CallOptions): Promise<Conversation>;
+    get(id: string, o?: CallOptions): Promise<Conversation>;
+    update(id: string, body: UpdateConversationRequest, o?: CallOptions): Promise<Conversation>;
+    delete(id: string, o?: CallOptions): Promise<void>;
+    messages(id: string, query?: ListMessagesQuery, o?: CallOptions): Promise<Page<Message>>;
+  };
+  /** With `{ stream: false }` one JSON answer; otherwise the event stream, resolved at `done`. */
+  textChat(body: TextChatRequest, o: ChatJsonOptions): Promise<ChatResult>;
+  textChat(body: TextChatRequest, o?: ChatStreamOptions): Promise<ChatStreamResult>;
+  visionChat(body: VisionChatRequest, o: ChatJsonOptions): Promise<ChatResult>;
+  visionChat(body: VisionChatRequest, o?: ChatStreamOptions): Promise<ChatStreamResult>;
+  uploads: {
+    create(body: CreateUploadRequest, o?: CallOptions): Promise<UploadTicket>;
+    complete(id: string, o?: CallOptions): Promise<CompletedUpload>;
+    get(id: string, o?: CallOptions): Promise<Upload>;
+    delete(id: string, o?: CallOptions): Promise<void>;
+  };
+  /** The whole upload: ticket → the form straight to object storage → complete. */
+  uploadImage(file: UploadFile, o?: UploadImageOptions): Promise<CompletedUpload>;
+  logs: {
+    post(body: PostLogsRequest, o?: CallOptions): Promise<PostLogsResponse>;
+    /** Admins only. */
+    list(query?: ListLogsQuery, o?: CallOptions): Promise<Page<SystemLogEntry>>;
+    /** Admins only. */
+    audit(query?: ListAuditQuery, o?: CallOptions): Promise<Page<AuditEntry>>;
+  };
+  health(o?: CallOptions): Promise<Health>;
+}
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+type Spec = {
+  method: HttpMethod;
+  path: string;
+  query?: Query;
+  body?: unknown;
+  auth: boolean;
+  signal?: AbortSignalLike;
+  headers?: Record<string, string>;
+};
+
+function queryString(query: Query | undefined): string {
+  if (!query) return '';
+  const parts: string[] = [];
+  for (const key of Object.keys(query)) {
+    const value = query[key];
+    if (value !== undefined) parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+const seg = (id: string) => encodeURIComponent(id);
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isDetails(v: unknown): v is ErrorDetail[] {
+  return Array.isArray(v) && v.every((d) => isRecord(d) && typeof d.path === 'string');
+}
+
+function isErrorCode(v: unknown): v is ErrorCode {
+  return typeof v === 'string' && Object.hasOwn(ERROR_STATUS, v);
+}
+
+/** A code for an answer without the envelope (a proxy's page, say), from its status. */
+function codeForStatus(status: number): ErrorCode {
+  for (const code of Object.keys(ERROR_STATUS)) {
+    if (isErrorCode(code) && ERROR_STATUS[code] === status && code !== 'CONSENT_REQUIRED') return code;
+  }
+  return status >= 500 ? 'INTERNAL' : 'BAD_REQUEST';
+}
+
+/** The ApiError of an HTTP error answer. */
+function errorFrom(status: number, headers: Record<string, string>, text: string): ApiError {
+  const headerId = headers['x-request-id'] ?? '';
+  const retry = Number(headers['retry-after']);
+  const retryAfter = headers['retry-after'] !== undefined && Number.isFinite(retry) ? retry : undefined;
+  const body = parseJson(text);
+  const e = isRecord(body) && isRecord(body.error) ? body.error : undefined;
+  if (e && isErrorCode(e.code) && typeof e.message === 'string') {
+    return new ApiError({
+      status,
+      code: e.code,
+      message: e.message,
+      requestId: typeof e.requestId === 'string' ? e.requestId : headerId,
+      ...(isDetails(e.details) ? { details: e.details } : {}),
+      ...(retryAfter !== undefined ? { retryAfter } : {}),
+    });
+  }
+  return new ApiError({
+    status,
+    code: codeForStatus(status),
+    message: `HTTP ${status}`,
+    requestId: headerId,
+    ...(retryAfter !== undefined ? { retryAfter } : {}),
+  });
+}
+
+function decodeAll(chunks: (Uint8Array | ArrayBuffer)[]): string {
+  const d = utf8Decoder();
+  let text = '';
+  for (const c of chunks) text += d.decode(c instanceof Uint8Array ? c : new Uint8Array(c), true);
+  return text + d.decode(new Uint8Array(0), false);
+}
+
+const isEventStream = (headers: Record<string, string>) =>
+  (headers['content-type'] ?? '').toLowerCase().startsWith('text/event-stream');
+
+/** A chat event from the wire, or undefined for events this client does not know (newer servers). */
+function toChatEvent(e: SseEvent): ChatEvent | undefined {
+  const data = parseJson(e.data);
+  if (!isRecord(data)) return undefined;
+  // The payloads are the server's; their shapes are checked against the contract by the tests.
+  switch (e.event) {
+    case 'meta':
+      return { event: 'meta', data: data as ChatMeta };
+    case 'triage':
+      return { event: 'triage', data: data as Triage };
+    case 'delta':
+      return typeof data.text === 'string' ? { event: 'delta', data: { text: data.text } } : undefined;
+    case 'done':
+      return { event: 'done', data: data as ChatDone };
+    case 'error':
+      return { event: 'error', data: data as ChatErrorData };
+    default:
+      return undefined;
+  }
+}
+
+const IMAGE_TYPES: Record<string, string> = {
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  heic: 'image/heic',
+  heif: 'image/heif',
+};
+
+function guessType(filename: string): string {
+  const ext = filename.slice(filename.lastIndexOf('.') + 1).toLowerCase();
+  return IMAGE_TYPES[ext] ?? 'application/octet-stream';
+}
+
+// ---- the client --------------------------------------------------------------------------------
+
+export function createClient(opts: ClientOptions): Client {
+  const base = `${opts.baseUrl.replace(/\/+$/, '')}/api/v1`;
+  const transport = opts.transport;
+  const tokens = opts.tokens ?? memoryTokenStore();
+  let refreshing: Promise<Tokens> | undefined;
+
+  const authFailed = () => {
+    try {
+      opts.onAuthFailure?.();
+    } catch {
+      // The app's handler must not turn into this call's error.
+    }
+  };
+
+  /** Rotates the refresh token; a refused one ends the session. */
+  const rotate = async (refreshToken: string): Promise<Tokens> => {
+    let pair: TokenPair;
+    try {
+      pair = await json<TokenPair>({
+        method: 'POST',
+        path: '/users/refresh',
+        body: { refreshToken },
+        auth: false,
+      });
+    } catch (err) {
+      // 400/401: this refresh token will never work again. Anything else (offline, 5xx, 429) may pass:
+      // the session is kept for the next try.
+      if (err instanceof ApiError && (err.status === 400 || err.status === 401)) {
+        await tokens.clear();
+        authFailed();
+      }
+      throw err;
+    }
+    const next = { accessToken: pair.accessToken, refreshToken: pair.refreshToken };
+    await tokens.set(next);
+    return next;
+  };
+
+  /** One refresh at a time: every call that hits a 401 meanwhile waits for the same one. */
+  const refreshOnce = (refreshToken: string): Promise<Tokens> => {
+    if (!refreshing) {
+      const done = () => {
+        refreshing = undefined;
+      };
+      refreshing = rotate(refreshToken);
+      refreshing.then(done, done);
+    }
+    return refreshing;
+  };
+
+  /** Runs `send` with the access token; on a 401, refreshes once and runs it again. */
+  const authed = async <T>(send: (token: string | undefined) => Promise<T>): Promise<T> => {
+    const used = (await tokens.get())?.accessToken;
+    try {
+      return await send(used);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 401) throw err;
+      const current = await tokens.get();
+      if (!current) {
+        // Tokens cleared by a refresh that failed meanwhile have already been reported.
+        if (used === undefined) authFailed();
+        throw err;
+      }
+      // Rotated by another call while this one was out: the refresh token it held is spent, and
+      // using it again would revoke the whole session.
+      const fresh = current.accessToken !== used ? current : await refreshOnce(current.refreshToken);
+      return send(fresh.accessToken);
+    }
+  };
+
+  const exchange = async (spec: Spec, token: string | undefined): Promise<TransportResponse> => {
+    if (spec.signal?.aborted) throw abortedError();
+    const headers: Record<string, string> = { accept: 'application/json', ...spec.headers };
+    if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await transport.request({
+      method: spec.method,
+      url: base + spec.path + queryString(spec.query),
+      headers,
+      ...(spec.body !== undefined ? { body: JSON.stringify(spec.body) } : {}),
+      ...(spec.signal ? { signal: spec.signal } : {}),
+    });
+    if (res.status >= 400) throw errorFrom(res.status, res.headers, res.text);
+    return res;
+  };
+
+  const send = (spec: Spec) => (spec.auth ? authed((t) => exchange(spec, t)) : exchange(spec, undefined));
+
+  async function json<T>(spec: Spec): Promise<T> {
+    const res = await send(spec);
+    const body = parseJson(res.text);
+    if (body === undefined) {
+      throw new ApiError({
+        status: res.status,
+        code: 'INVALID_RESPONSE',
+        message: 'expected a JSON body',
+        requestId: res.headers['x-request-id'] ?? '',
+      });
+    }
+    // The contract's shape; the tests validate the server's answers against it.
+    return body as T;
+  }
+
+  const empty = async (spec: Spec): Promise<void> => {
+    await send(spec);
+  };
+
+  const signalOf = (o: CallOptions | undefined) => (o?.signal ? { signal: o.signal } : {});
+
+  /** One chat stream attempt; a refusal before the stream (JSON envelope) rejects with its ApiError. */
+  const streamOnce = async (
+    path: string,
+    body: TextChatRequest | VisionChatRequest,
+    o: ChatStreamOptions,
+    token: string | undefined,
+  ): Promise<ChatStreamResult> => {
+    if (o.signal?.aborted) throw abortedError();
+    const parser = createSseParser(o.onComment ? { onComment: o.onComment } : {});
+    // Headers may come late or never (then the status comes at the end): chunks wait until we know
+    // whether this is the event stream or an error envelope. State lives in one object because the
+    // transport's callbacks change it.
+    const st: {
+      mode?: 'sse' | 'body';
+      held: (Uint8Array | ArrayBuffer)[];
+      meta?: ChatMeta;
+      triage?: Triage;
+      text: string;
+      done?: ChatDone;
+      failure?: ChatErrorData;
+      callbackError?: { error: unknown };
+    } = { held: [], text: '' };
+    const inner = createAbort();
+    const unlink = onAbort(o.signal, inner.abort);
+
+    const handle = (raw: SseEvent) => {
+      const ev = toChatEvent(raw);
+      // Nothing counts after the last event.
+      if (!ev || st.done || st.failure) return;
+      if (ev.event === 'meta') st.meta = ev.data;
+      else if (ev.event === 'triage') st.triage = ev.data;
+      else if (ev.event === 'delta') st.text += ev.data.text;
+      else if (ev.event === 'done') st.done = ev.data;
+      else st.failure = ev.data;
+      if (!o.onEvent || st.callbackError) return;
+      try {
+        o.onEvent(ev);
+      } catch (error) {
+        // The app's handler failed: stop reading, and reject with its error.
+        st.callbackError = { error };
+        inner.abort();
+      }
+    };
+    const take = (chunk: Uint8Array | ArrayBuffer) => {
+      for (const e of parser.feed(chunk)) handle(e);
+    };
+    const decide = (head: ResponseHead) => {
+      const sse = isEventStream(head.headers) && (head.status === undefined || head.status === 200);
+      st.mode = sse ? 'sse' : 'body';
+      if (sse) for (const c of st.held.splice(0)) take(c);
+    };
+
+    const headers: Record<string, string> = {
+      accept: 'text/event-stream',
+      'content-type': 'application/json',
+      ...(o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    };
+    let end: ResponseHead & { status: number };
+    try {
+      end = await transport.stream(
+        { method: 'POST', url: base + path, headers, body: JSON.stringify(body), signal: inner.signal },
+        {
+          onHeaders: (head) => {
+            if (st.mode === undefined) decide(head);
+          },
+          onChunk: (chunk) => {
+            if (st.mode === 'sse') take(chunk);
+            else st.held.push(chunk);
+          },
+        },
+      );
+    } catch (err) {
+      if (st.callbackError) throw st.callbackError.error;
+      if (st.meta && err instanceof ApiError) {
+        throw new ChatStreamError(
+          { status: err.status, code: err.code, message: err.message, requestId: err.requestId },
+          { ...st.meta, text: st.text },
+        );
+      }
+      throw err;
+    } finally {
+      unlink();
+    }
+    if (st.mode === undefined) decide(end);
+    if (st.callbackError) throw st.callbackError.error;
+    const requestId = end.headers['x-request-id'] ?? '';
+    if (st.mode !== 'sse') {
+      const answer = decodeAll(st.held);
+      if (end.status >= 400) throw errorFrom(end.status, end.headers, answer);
+      throw new ApiError({
+        status: end.status,
+        code: 'INVALID_RESPONSE',
+        message: 'expected an event stream',
+        requestId,
+      });
+    }
+    parser.end();
+    const { meta, done, failure, text, triage } = st;
+    if (!meta) {
+      throw new ApiError({
+        status: end.status,
+        code: 'STREAM_INTERRUPTED',
+        message: 'stream ended early',
+        requestId,
+      });
+    }
+    const partial = { ...meta, text };
+    if (failure) {
+      throw new ChatStreamError(
+        {
+          status: ERROR_STATUS[failure.code] ?? 500,
+          code: failure.code,
+          message: failure.message,
+          requestId,
+        },
+        partial,
+      );
+    }
+    if (!done) {
+      throw new ChatStreamError(
+        { status: end.status, code: 'STREAM_INTERRUPTED', message: 'stream ended before done', requestId },
+        partial,
+      );
+    }
+    return {
+      ...meta,
+      text,
+      ...(triage ? { triage } : {}),
+      finishReason: done.finishReason,
+      usage: done.usage,
+      ...(done.disclaimer !== undefined ? { disclaimer: done.disclaimer } : {}),
+      requestId,
+    };
+  };
+
+  function chat(
+    path: string,
+    body: TextChatRequest | VisionChatRequest,
+    o: ChatJsonOptions,
+  ): Promise<ChatResult>;
+  function chat(
+    path: string,
+    body: TextChatRequest | VisionChatRequest,
+    o?: ChatStreamOptions,
+  ): Promise<ChatStreamResult>;
+  function chat(
+    path: string,
+    body: TextChatRequest | VisionChatRequest,
+    o?: ChatJsonOptions | ChatStreamOptions,
+  ): Promise<ChatResult | ChatStreamResult> {
+    if (o?.stream === false) {
+      return json<ChatResult>({
+        method: 'POST',
+        path,
+        query: { stream: 'false' },
+        body,
+        auth: true,
+        ...signalOf(o),
+        ...(o.idempotencyKey ? { headers: { 'idempotency-key': o.idempotencyKey } } : {}),
+      });
+    }
+    const so: ChatStreamOptions = o ?? {};
+    return authed((token) => streamOnce(path, body, so, token));
+  }
+
+  function textChat(body: TextChatRequest, o: ChatJsonOptions): Promise<ChatResult>;
+  function textChat(body: TextChatRequest, o?: ChatStreamOptions): Promise<ChatStreamResult>;
+  function textChat(
+    body: TextChatRequest,
+    o?: ChatJsonOptions | ChatStreamOptions,
+  ): Promise<ChatResult | ChatStreamResult> {
+    return o?.stream === false ? chat('/text-chat', body, o) : chat('/text-chat', body, o);
+  }
+
+  function visionChat(body: VisionChatRequest, o: ChatJsonOptions): Promise<ChatResult>;
+  function visionChat(body: VisionChatRequest, o?: ChatStreamOptions): Promise<ChatStreamResult>;
+  function visionChat(
+    body: VisionChatRequest,
+    o?: ChatJsonOptions | ChatStreamOptions,
+  ): Promise<ChatResult | ChatStreamResult> {
+    return o?.stream === false ? chat('/vision-chat', body, o) : chat('/vision-chat', body, o);
+  }
+
+  const uploads: Client['uploads'] = {
+    create: (body, o) => json({ method: 'POST', path: '/uploads', body, auth: true, ...signalOf(o) }),
+    complete: (id, o) =>
+      json({ method: 'POST', path: `/uploads/${seg(id)}/complete`, auth: true, ...signalOf(o) }),
+    get: (id, o) => json({ method: 'GET', path: `/uploads/${seg(id)}`, auth: true, ...signalOf(o) }),
+    delete: (id, o) => empty({ method: 'DELETE', path: `/uploads/${seg(id)}`, auth: true, ...signalOf(o) }),
+  };
+
+  return {
+    tokens,
+
+    login: async (code, o) => {
+      const answer = await json<LoginResponse>({
+        method: 'POST',
+        path: '/users/login',
+        body: { code },
+        auth: false,
+        ...signalOf(o),
+      });
+      await tokens.set({ accessToken: answer.accessToken, refreshToken: answer.refreshToken });
+      return answer;
+    },
+
+    refresh: async () => {
+      const current = await tokens.get();
+      if (!current) {
+        authFailed();
+        throw new ApiError({ status: 401, code: 'UNAUTHORIZED', message: 'not signed in', requestId: '' });
+      }
+      return refreshOnce(current.refreshToken);
+    },
+
+    logout: async (o) => {
+      const current = await tokens.get();
+      try {
+        if (current) {
+          await empty({
+            method: 'POST',
+            path: '/users/logout',
+            body: { refreshToken: current.refreshToken },
+            auth: false,
+            ...signalOf(o),
+          });
+        }
+      } finally {
+        await tokens.clear();
+      }
+    },
+
+    me: (o) => json({ method: 'GET', path: '/users/me', auth: true, ...signalOf(o) }),
+    updateMe: (patch, o) =>
+      json({ method: 'PATCH', path: '/users/me', body: patch, auth: true, ...signalOf(o) }),
+    consents: {
+      list: (o) => json({ method: 'GET', path: '/users/me/consents', auth: true, ...signalOf(o) }),
+      record: (body, o) =>
+        json({ method: 'POST', path: '/users/me/consents', body, auth: true, ...signalOf(o) }),
+    },
+    exportMe: (o) => json({ method: 'GET', path: '/users/me/export', auth: true, ...signalOf(o) }),
+    deleteMe: async (o) => {
+      await empty({ method: 'DELETE', path: '/users/me', auth: true, ...signalOf(o) });
+      await tokens.clear();
+    },
+
+    conversations: {
+      list: (query, o) =>
+        json({ method: 'GET', path: '/conversations', query: { ...query }, auth: true, ...signalOf(o) }),
+      create: (body, o) =>
+        json({ method: 'POST', path: '/conversations', body: body ?? {}, auth: true, ...signalOf(o) }),
+      get: (id, o) => json({ method: 'GET', path: `/conversations/${seg(id)}`, auth: true, ...signalOf(o) }),
+      update: (id, body, o) =>
+        json({ method: 'PATCH', path: `/conversations/${seg(id)}`, body, auth: true, ...signalOf(o) }),
+      delete: (id, o) =>
+        empty({ method: 'DELETE', path: `/conversations/${seg(id)}`, auth: true, ...signalOf(o) }),
+      messages: (id, query, o) =>
+        json({
+          method: 'GET',
+          path: `/conversations/${seg(id)}/messages`,
+          query: { ...query },
+          auth: true,
+          ...signalOf(o),
+        }),
+    },
+
+    textChat,
+    visionChat,
+    uploads,
+
+    uploadImage: async (file, o = {}) => {
+      const isPath = typeof file === 'string';
+      const filename = o.filename ?? (isPath ? file.slice(file.lastIndexOf('/') + 1) || 'image' : 'image');
+      const contentType = o.contentType || (isPath ? '' : file.type) || guessType(filename);
+      const size = o.size ?? (isPath ? undefined : file.size);
+      if (size === undefined) throw new TypeError('uploadImage: `size` is required for a file path');
+      const purpose = o.purpose ?? 'chat-image';
+      const ticket = await uploads.create({ filename, contentType, size, purpose }, o);
+      if (o.signal?.aborted) throw abortedError();
+      const stored = await transport.upload({
+        url: ticket.url,
+        fields: ticket.fields,
+        file,
+        filename,
+        contentType,
+        ...signalOf(o),
+      });
+      if (stored.status < 200 || stored.status >= 300) {
+        throw new ApiError({
+          status: stored.status,
+          code: 'UPLOAD_FAILED',
+          message: `object storage answered ${stored.status}`,
+          requestId: '',
+        });
+      }
+      return uploads.complete(ticket.fileId, o);
+    },
+
+    logs: {
+      post: (body, o) => json({ method: 'POST', path: '/logs', body, auth: true, ...signalOf(o) }),
+      list: (query, o) =>
+        json({ method: 'GET', path: '/logs', query: { ...query }, auth: true, ...signalOf(o) }),
+      audit: (query, o) =>
+        json({ method: 'GET', path: '/logs/audit', query: { ...query }, auth: true, ...signalOf(o) }),
+    },
+
+    health: (o) => json({ method: 'GET', path: '/health', auth: false, ...signalOf(o) }),
+  };
+}

@@ -48,11 +48,23 @@ export async function startServer(
         resolve({
           url: `http://127.0.0.1:${info.port}`,
           port: info.port,
-          close: () =>
+          close: (graceMs = 0) =>
             new Promise<void>((done) => {
-              server.close(() => done());
-              // Streams still open get cut so close() cannot hang on a keep-alive socket.
-              if ('closeAllConnections' in server) server.closeAllConnections();
+              if (!('closeAllConnections' in server)) {
+                server.close(() => done());
+                return;
+              }
+              // A keep-alive connection whose stream has ended is let go of at once.
+              const idle = setInterval(() => server.closeIdleConnections(), 100);
+              // Open streams get graceMs to finish; then they are cut, which aborts their requests,
+              // and the chat engine stores those answers as incomplete (Runtime.close waits for it).
+              const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+              server.close(() => {
+                clearInterval(idle);
+                clearTimeout(cut);
+                done();
+              });
+              server.closeIdleConnections();
             }),
         });
       },

@@ -19,9 +19,17 @@ export type Runtime = {
   /** Rate limits, stream slots and token quotas: Upstash REST, REDIS_URL, or memory locally. */
   limits(): Promise<LimitStore>;
   now(): Date;
-  /** Ends open connections (tests, graceful shutdown). */
+  /**
+   * Work that must finish before the process lets go of its connections (a chat answer being
+   * stored); close() waits for it.
+   */
+  track<T>(work: Promise<T>): Promise<T>;
+  /** Waits for tracked work (bounded), then ends open connections (tests, graceful shutdown). */
   close(): Promise<void>;
 };
+
+/** How long close() waits for tracked work before closing connections anyway. */
+const DRAIN_MS = 10_000;
 
 export type RuntimeOverrides = {
   log?: Logger;
@@ -61,6 +69,7 @@ export function createRuntime(config: Config, o: RuntimeOverrides = {}): Runtime
     return h;
   });
   let dbOpened = false;
+  const inflight = new Set<Promise<unknown>>();
   const storage = lazy(async () => (await import('./storage/index.js')).createStorage(config));
   const llm = lazy(async () => (await import('./llm/client.js')).createLlm(config));
   let limitsOpened: LimitStore | undefined;
@@ -92,7 +101,26 @@ export function createRuntime(config: Config, o: RuntimeOverrides = {}): Runtime
     storage,
     llm,
     limits,
+    track: (work) => {
+      const settled = work.then(
+        () => undefined,
+        () => undefined,
+      );
+      inflight.add(settled);
+      void settled.then(() => inflight.delete(settled));
+      return work;
+    },
     close: async () => {
+      if (inflight.size) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.all(inflight),
+          new Promise((r) => {
+            timer = setTimeout(r, DRAIN_MS);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
       if (dbOpened) await (await handle()).close();
       await limitsOpened?.close();
     },

@@ -16,6 +16,7 @@ import {
   toPublicMessage,
 } from '../conversations/messages.js';
 import { createConversation, getConversationOrThrow, touchConversation } from '../conversations/service.js';
+import { retryWhileUnavailable } from '../db/errors.js';
 import type { Db } from '../db/index.js';
 import { type HealthProfile, type Message, type Triage, users } from '../db/schema.js';
 import { AppError, type ErrorCode } from '../http/errors.js';
@@ -324,16 +325,20 @@ export async function runChat(rt: Runtime, turn: ChatTurn, o: RunChatOptions): P
   const now = rt.now();
   const aiGenerated = status !== 'error';
   const errorCode = failure?.code ?? null;
-  const row: Message = (await finishAnswer(db, turn.userId, assistantMessageId, {
-    content: text,
-    status,
-    aiGenerated,
-    finishReason,
-    errorCode,
-    usage: usage ?? null,
-    model: o.model,
-    now,
-  })) ?? {
+  // The user has seen this text: a busy pool or a dropped connection must not lose it.
+  const stored = await retryWhileUnavailable(() =>
+    finishAnswer(db, turn.userId, assistantMessageId, {
+      content: text,
+      status,
+      aiGenerated,
+      finishReason,
+      errorCode,
+      usage: usage ?? null,
+      model: o.model,
+      now,
+    }),
+  );
+  const row: Message = stored ?? {
     // The conversation was deleted meanwhile: answer with what was streamed.
     ...turn.assistantMessage,
     content: text,

@@ -140,15 +140,19 @@ export async function respondChat(c: AppContext, input: ChatRouteInput): Promise
   const { turn } = prepared;
   const options = { model: input.model, imageParts, requestId };
   // The slot and the reservation are given back on every way out: done, error, abort, crash.
-  const run = async (sink: ChatSink, signal: AbortSignal) => {
-    let outcome: ChatOutcome | undefined;
-    try {
-      outcome = await runChat(rt, turn, { ...options, signal, sink });
-      return outcome;
-    } finally {
-      await lease.finish(outcome ? usedTokens(outcome) : 0);
-    }
-  };
+  const run = (sink: ChatSink, signal: AbortSignal) =>
+    // Tracked, so a shutdown waits for the answer to be stored before closing the database.
+    rt.track(
+      (async () => {
+        let outcome: ChatOutcome | undefined;
+        try {
+          outcome = await runChat(rt, turn, { ...options, signal, sink });
+          return outcome;
+        } finally {
+          await lease.finish(outcome ? usedTokens(outcome) : 0);
+        }
+      })(),
+    );
   if (!input.stream) return jsonAnswer(c, await run(silentSink, c.req.raw.signal));
   return sse(c, run);
 }

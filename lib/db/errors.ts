@@ -45,3 +45,22 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Runs a write again while the database is briefly unavailable (a pool that is full, a dropped
+ * connection): for writes that must not be lost, such as an answer the user has already seen.
+ */
+export async function retryWhileUnavailable<T>(
+  write: () => Promise<T>,
+  delaysMs = [200, 800, 2_000],
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      const delay = delaysMs[attempt];
+      if (delay === undefined || !isDatabaseUnavailable(err)) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

@@ -31,6 +31,9 @@ export async function acquireSlot(
   try {
     [acquired] = await store.run(ACQUIRE_SLOT, [key], [Date.now(), ttlMs, max, slotId]);
   } catch {
+    // A timeout on our side may come after Redis ran the script: give the slot back in case it was
+    // taken, or it stays held until its ttl.
+    void store.run(RELEASE_SLOT, [key], [slotId]).catch(() => undefined);
     return { ok: false, release: noop, unavailable: true };
   }
   if (acquired !== 1) return { ok: false, release: noop, unavailable: false };

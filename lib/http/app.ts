@@ -11,7 +11,7 @@ import { isDatabaseUnavailable } from '../db/errors.js';
 import { errorFields } from '../logger.js';
 import { requestLogRow, shouldPersist, writeSystemLogs } from '../logs/sink.js';
 import type { Runtime } from '../runtime.js';
-import { AppError, envelope } from './errors.js';
+import { AppError, type ErrorDetail, envelope } from './errors.js';
 
 export type AuthUser = {
   id: string;
@@ -76,6 +76,23 @@ export function errorResponse(c: AppContext, err: unknown): Response {
   return c.json(envelope(appErr, requestId), appErr.status as ContentfulStatusCode);
 }
 
+type Issue = { path: PropertyKey[]; code: string; errors?: Issue[][] };
+
+/**
+ * An issue as field paths and codes. A value that matched no branch of a union (an object-or-null
+ * field given a bad object) is described by the branch it came closest to, so the client learns
+ * which field inside it is wrong rather than only that the union failed.
+ */
+function issueDetails(issue: Issue, base: PropertyKey[]): ErrorDetail[] {
+  const path = [...base, ...issue.path];
+  if (issue.code === 'invalid_union' && issue.errors?.length) {
+    const depth = (branch: Issue[]) => Math.max(0, ...branch.map((i) => i.path.length));
+    const closest = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+    if (depth(closest) > 0) return closest.flatMap((i) => issueDetails(i, path));
+  }
+  return [{ path: path.map(String).join('.') || '(body)', code: issue.code }];
+}
+
 /** A function's app, mounted at /api/v1/<name> as Vercel routes it. */
 export function createApp(name: string, runtime: () => Runtime, basePath = `/api/v1/${name}`): App {
   // Resolved once now: a missing or malformed setting fails the cold start, naming the variable.
@@ -84,10 +101,7 @@ export function createApp(name: string, runtime: () => Runtime, basePath = `/api
     defaultHook: (result) => {
       if (!result.success) {
         // Field paths and issue codes only: values may be health data.
-        const details = result.error.issues.map((i) => ({
-          path: i.path.map(String).join('.') || '(body)',
-          code: i.code,
-        }));
+        const details = result.error.issues.flatMap((i) => issueDetails(i, []));
         throw new AppError('BAD_REQUEST', 'invalid request', { details });
       }
     },

@@ -79,12 +79,8 @@ export async function openDatabase(opts: DbOptions): Promise<DbHandle> {
       neonConfig.pipelineTLS = false;
       neonConfig.coalesceWrites = false;
     }
-    const pool = new Pool({
-      connectionString: opts.url,
-      max: opts.poolMax ?? 5,
-      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
-      statement_timeout: opts.statementTimeoutMs ?? 15_000,
-    });
+    const pool = new Pool(poolOptions(opts.url, opts));
+    // An idle client losing its server must not crash the process; the next query reconnects.
     pool.on('error', () => {});
     const db = drizzle({ client: pool, schema });
     return {
@@ -97,14 +93,7 @@ export async function openDatabase(opts: DbOptions): Promise<DbHandle> {
   const pg = (await import('pg')).default;
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
-  const pool = new pg.Pool({
-    connectionString: opts.url,
-    max: opts.poolMax ?? 5,
-    idleTimeoutMillis: 10_000,
-    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
-    statement_timeout: opts.statementTimeoutMs ?? 15_000,
-  });
-  // An idle client losing its server must not crash the process; the next query reconnects.
+  const pool = new pg.Pool(poolOptions(opts.url, opts));
   pool.on('error', () => {});
   const db = drizzle({ client: pool, schema });
   return {
@@ -112,6 +101,17 @@ export async function openDatabase(opts: DbOptions): Promise<DbHandle> {
     driver,
     migrate: () => migrate(db, { migrationsFolder }),
     close: () => pool.end(),
+  };
+}
+
+/** The pool settings both pooled drivers take (the Neon Pool is node-postgres compatible). */
+function poolOptions(connectionString: string, opts: DbOptions) {
+  return {
+    connectionString,
+    max: opts.poolMax ?? 5,
+    idleTimeoutMillis: 10_000,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+    statement_timeout: opts.statementTimeoutMs ?? 15_000,
   };
 }
 

@@ -64,3 +64,21 @@ export async function retryWhileUnavailable<T>(
     }
   }
 }
+
+/** PostgreSQL refuses NUL characters in text and jsonb (22P05, 22021): the request's fault, a 400. */
+export function isUnstorableText(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 6 && typeof e === 'object' && e !== null; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === '22P05' || code === '22021') return true;
+    const message = (e as { message?: unknown }).message;
+    // PGlite and the drivers word it differently; the code is not always carried over.
+    if (
+      typeof message === 'string' &&
+      /unsupported Unicode escape sequence|invalid byte sequence|\\u0000/i.test(message)
+    )
+      return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

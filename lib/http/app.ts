@@ -7,7 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { methodOverride } from 'hono/method-override';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { isDatabaseUnavailable } from '../db/errors.js';
+import { isDatabaseUnavailable, isUnstorableText } from '../db/errors.js';
 import { errorFields } from '../logger.js';
 import { requestLogRow, shouldPersist, writeSystemLogs } from '../logs/sink.js';
 import type { Runtime } from '../runtime.js';
@@ -45,6 +45,8 @@ export function requestIdFrom(header: string | undefined): string {
 
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
+  if (isUnstorableText(err))
+    return new AppError('BAD_REQUEST', 'text contains characters that cannot be stored');
   if (isDatabaseUnavailable(err)) {
     return new AppError('SERVICE_UNAVAILABLE', 'service temporarily unavailable, please retry', {
       headers: { 'Retry-After': '2' },
@@ -166,9 +168,13 @@ export function createApp(name: string, runtime: () => Runtime, basePath = `/api
     }),
   );
 
-  // Set on the based app: OpenAPIHono's basePath() does not carry these handlers over.
+  // On both apps: OpenAPIHono's basePath() does not carry these handlers over, and a PATCH sent
+  // as a method override is dispatched again through the unbased app. Hono's own fallback would
+  // answer plain text and print the error (with its data) to the console.
   const based = app.basePath(basePath) as unknown as App;
-  based.onError((err, c) => errorResponse(c, err));
-  based.notFound((c) => errorResponse(c, new AppError('NOT_FOUND', 'route not found')));
+  for (const a of [app, based]) {
+    a.onError((err, c) => errorResponse(c, err));
+    a.notFound((c) => errorResponse(c, new AppError('NOT_FOUND', 'route not found')));
+  }
   return based;
 }

@@ -286,3 +286,49 @@ describe('PATCH from the mini-program (wx.request has no PATCH)', () => {
     expect((await h.call('GET', '/users/me', { token: u.token })).status).toBe(200);
   });
 });
+
+describe('errors on the method-override path and unstorable text', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(() => h.close());
+
+  it('answers envelopes, not plain text, and prints nothing of the body', async () => {
+    const u = await h.login('override-errors');
+    const override = { 'x-http-method-override': 'PATCH' };
+    const bad = await h.call('POST', '/users/me', {
+      token: u.token,
+      body: { nickname: 42 },
+      headers: override,
+    });
+    expect(bad.status).toBe(400);
+    expectEnvelope(bad.json, 'BAD_REQUEST');
+    const anon = await h.call('POST', '/users/me', { body: { nickname: 'x' }, headers: override });
+    expect(anon.status).toBe(401);
+    expectEnvelope(anon.json, 'UNAUTHORIZED');
+    const missing = await h.call('POST', '/conversations/nope', {
+      token: u.token,
+      body: { title: 'x' },
+      headers: override,
+    });
+    expect(missing.status).toBe(404);
+    expectEnvelope(missing.json, 'NOT_FOUND');
+  });
+
+  it('a NUL character in stored text is a 400, never a 500 that logs the value', async () => {
+    const u = await h.login('nul-writer');
+    const override = { 'x-http-method-override': 'PATCH' };
+    const profile = { allergies: ['青霉素\u0000过敏'], conditions: [], medications: [] };
+    const r = await h.call('POST', '/users/me', {
+      token: u.token,
+      body: { healthProfile: profile },
+      headers: override,
+    });
+    expect(r.status).toBe(400);
+    expectEnvelope(r.json, 'BAD_REQUEST');
+    const title = await h.call('POST', '/conversations', { token: u.token, body: { title: 'a\u0000b' } });
+    expect(title.status).toBe(400);
+    expect(h.logs.join('\n')).not.toContain('青霉素');
+  });
+});

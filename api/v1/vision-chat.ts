@@ -3,6 +3,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { respondChat } from '../../lib/chat/http.js';
 import { ChatContentSchema, ChatResponses, IdempotencyHeaders, StreamQuery } from '../../lib/chat/schemas.js';
+import type { FileRow } from '../../lib/db/schema.js';
 import { type App, createApp } from '../../lib/http/app.js';
 import { currentUser, requireAuth, requireConsent } from '../../lib/http/auth.js';
 import { bearer, jsonBody } from '../../lib/http/openapi.js';
@@ -47,15 +48,18 @@ export function build(runtime: () => Runtime = getRuntime): App {
   app.openapi(chat, async (c) => {
     const rt = c.get('rt');
     const body = c.req.valid('json');
-    // Checked now (404/422 before any stream); read only if the model will be asked.
-    const checked = await checkChatImages(rt, currentUser(c).id, body.imageIds, body.conversationId);
+    // Checked before any stream (404/422), after an idempotent replay; read only if the model will be asked.
+    let checked: FileRow[] = [];
+    const check = async () => {
+      checked = await checkChatImages(rt, currentUser(c).id, body.imageIds, body.conversationId);
+    };
     return respondChat(c, {
       route: 'vision-chat',
       body,
       model: rt.config.VISION_MODEL,
       stream: c.req.valid('query').stream !== 'false',
       idempotencyKey: c.req.valid('header')['idempotency-key'],
-      images: { count: checked.length, parts: () => imagePartsFor(rt, checked) },
+      images: { count: body.imageIds.length, check, parts: () => imagePartsFor(rt, checked) },
     });
   });
 

@@ -126,7 +126,7 @@ async function healthProfileOf(db: Db, userId: string): Promise<HealthProfile | 
   return row?.p ?? null;
 }
 
-function isOutcome(v: Record<string, unknown>): v is ChatOutcome & Record<string, unknown> {
+export function isOutcome(v: Record<string, unknown>): v is ChatOutcome & Record<string, unknown> {
   const r = v.response as Partial<ChatResult> | undefined;
   return typeof r?.conversationId === 'string' && !!r.userMessage && !!r.assistantMessage;
 }

@@ -10,7 +10,16 @@ import { estimateTokens } from '../llm/tokens.js';
 import type { ImagePart } from '../llm/types.js';
 import { errorFields } from '../logger.js';
 import { triage } from '../safety/index.js';
-import { type ChatOutcome, type ChatSink, prepareChat, replayChat, runChat, silentSink } from './engine.js';
+import {
+  type ChatOutcome,
+  type ChatSink,
+  isOutcome,
+  prepareChat,
+  replayChat,
+  runChat,
+  silentSink,
+} from './engine.js';
+import { peekKey, requestHash } from './idempotency.js';
 
 /** Keeps proxies and the mini-program from closing a stream while the model thinks. */
 export const SSE_PING_MS = 15_000;
@@ -38,7 +47,12 @@ export type ChatRouteInput = {
    * vision-chat: the images (already checked) as image_url parts, sent with this question only.
    * Read only once the turn will reach the model: not for a 429, nor for an emergency answer.
    */
-  images?: { count: number; parts: () => Promise<ImagePart[]> };
+  images?: {
+    count: number;
+    /** Refuses images that are not the caller's or not ready (404/422), before any limit is spent. */
+    check: () => Promise<void>;
+    parts: () => Promise<ImagePart[]>;
+  };
 };
 
 function jsonAnswer(c: AppContext, outcome: ChatOutcome): Response {
@@ -102,6 +116,16 @@ export async function respondChat(c: AppContext, input: ChatRouteInput): Promise
   const rt = c.get('rt');
   const requestId = c.get('requestId');
   const user = currentUser(c);
+  // A retry under the same Idempotency-Key is answered from what the first request stored, before
+  // limits and image checks that request already passed (its images now belong to its conversation).
+  if (input.idempotencyKey) {
+    const scope = { userId: user.id, route: input.route, key: input.idempotencyKey };
+    const stored = await peekKey(await rt.db(), scope, requestHash(input.body), rt.now());
+    if (stored && isOutcome(stored)) {
+      return input.stream ? sse(c, (sink) => replayChat(stored, sink)) : jsonAnswer(c, stored);
+    }
+  }
+  await input.images?.check();
   // Warning signs are answered whatever the limits say: that answer costs no model call.
   const emergency = triage(input.body.content, {
     emergencyNumber: rt.config.EMERGENCY_NUMBER,

@@ -97,6 +97,29 @@ export async function claimKey(
   return { claimed: false, result: row.result };
 }
 
+/**
+ * Looks the key up without claiming it, so a retry is answered before limits and checks that the
+ * first request already passed: the stored result, 422 for another body, 409 while it still runs.
+ * Null when the key is free (or expired, or left by a dead process): go ahead and claim it.
+ */
+export async function peekKey(
+  db: Db,
+  s: IdempotencyScope,
+  hash: string,
+  now: Date,
+): Promise<Record<string, unknown> | null> {
+  const [row] = await db.select().from(idempotencyKeys).where(where(s));
+  if (!row || row.expiresAt < now) return null;
+  if (row.requestHash !== hash) {
+    throw new AppError('UNPROCESSABLE', 'Idempotency-Key was already used with a different request body');
+  }
+  if (row.status === 'running' || !row.result) {
+    if (row.createdAt.getTime() < now.getTime() - STALE_CLAIM_MS) return null;
+    throw new AppError('CONFLICT', 'a request with this Idempotency-Key is still running');
+  }
+  return row.result;
+}
+
 export async function storeResult(
   db: Db,
   s: IdempotencyScope,

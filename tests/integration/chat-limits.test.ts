@@ -71,6 +71,17 @@ describe.each(['upstash', 'redis'] as const)('chat limits over %s', (backend) =>
     expect(mock.requests.length - before).toBe(2);
     const [stored] = await h.db.db.select({ n: count() }).from(messages).where(eq(messages.userId, u.userId));
     expect(stored?.n).toBe(4);
+    // A retry of an answered request under its Idempotency-Key is replayed, limits or not.
+    const key = { 'idempotency-key': `k-${crypto.randomUUID()}` };
+    const other2 = await h.user('retrier');
+    const q = { token: other2.token, body: { content: '头疼怎么办' }, headers: key };
+    const answered = await h.call('POST', '/text-chat?stream=false', q);
+    expect(answered.status).toBe(200);
+    expect((await chat(h, other2.token, '头疼怎么办')).status).toBe(200);
+    expect((await chat(h, other2.token, '头疼怎么办')).status).toBe(429);
+    const replayed = await h.call('POST', '/text-chat?stream=false', q);
+    expect(replayed.status).toBe(200);
+    expect(replayed.json.assistantMessage.id).toBe(answered.json.assistantMessage.id);
     // A warning sign is answered even so: the emergency guidance costs no model call.
     const urgent = await chat(h, u.token, '我胸口剧痛、出冷汗');
     expect(urgent.status).toBe(200);

@@ -152,6 +152,31 @@ describe('POST /vision-chat (images as data URLs)', () => {
     expect(imageUrlsSent(mock)).toHaveLength(1);
   });
 
+  it('a retry under the same Idempotency-Key replays, although its images now belong to the new conversation', async () => {
+    const a = await ready(alice);
+    mock.enqueue({ reply: REPLY });
+    const key = `vk-${crypto.randomUUID()}`;
+    const send = () =>
+      fetch(`${server.url}/api/v1/vision-chat?stream=false`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${alice.token}`,
+          'idempotency-key': key,
+        },
+        body: JSON.stringify({ content: QUESTION, imageIds: [a] }),
+      });
+    const first = await send();
+    expect(first.status).toBe(200);
+    const firstBody = await first.json();
+    const retry = await send();
+    expect(retry.status).toBe(200);
+    const retryBody = await retry.json();
+    expect(retryBody.conversationId).toBe(firstBody.conversationId);
+    expect(retryBody.assistantMessage.id).toBe(firstBody.assistantMessage.id);
+    expect(mock.requests).toHaveLength(1);
+  });
+
   it('continues a conversation with an image already in it, not with another conversation’s', async () => {
     const a = await ready(alice);
     mock.enqueue({ reply: REPLY }, { reply: REPLY });

@@ -10,7 +10,7 @@ import type { Config } from '../config/index.js';
 import { AppError } from '../http/errors.js';
 import { type Llm, LlmError, type LlmEvent, type StreamChatOptions } from './types.js';
 
-type StopReason = 'client' | 'first-token' | 'idle';
+type StopReason = 'client' | 'first-token' | 'idle' | 'total';
 
 /** True when a chunk carries generated text or reasoning (DeepSeek-R1, QwQ stream that first). */
 function hasProgress(delta: ChatCompletionChunk.Choice.Delta | undefined): boolean {
@@ -60,6 +60,8 @@ export function createLlm(config: Config): Llm {
       }
       if (stopped === 'idle')
         return new LlmError('UPSTREAM_TIMEOUT', 'the model stopped sending', { cause: err });
+      if (stopped === 'total')
+        return new LlmError('UPSTREAM_TIMEOUT', 'the answer took too long', { cause: err });
       if (err instanceof APIConnectionTimeoutError) {
         return new LlmError('UPSTREAM_TIMEOUT', 'the model did not answer in time', { cause: err });
       }
@@ -76,6 +78,9 @@ export function createLlm(config: Config): Llm {
     if (o.signal.aborted) throw failure();
     o.signal.addEventListener('abort', onClientGone, { once: true });
     arm(firstTokenMs, 'first-token');
+    // The whole answer has a deadline too: a provider trickling text forever must not outlive the
+    // function (whose kill would skip storing the answer and giving back its slot and quota).
+    const deadline = setTimeout(() => stop('total'), o.totalTimeoutMs ?? config.LLM_TIMEOUT_MS);
     try {
       let stream: AsyncIterable<ChatCompletionChunk>;
       try {
@@ -120,6 +125,7 @@ export function createLlm(config: Config): Llm {
       yield { type: 'finish', reason: finish ?? 'stop' };
     } finally {
       clearTimeout(timer);
+      clearTimeout(deadline);
       o.signal.removeEventListener('abort', onClientGone);
       // Leaving early (the consumer stopped iterating) must not leave the request running.
       ctrl.abort();

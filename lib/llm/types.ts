@@ -26,6 +26,8 @@ export type StreamChatOptions = {
   firstTokenTimeoutMs?: number;
   /** Longest silence between chunks once text flows; defaults to LLM_FIRST_TOKEN_TIMEOUT_MS. */
   idleTimeoutMs?: number;
+  /** The whole answer; defaults to LLM_TIMEOUT_MS. */
+  totalTimeoutMs?: number;
 };
 
 export interface Llm {

@@ -271,7 +271,13 @@ export function build(runtime: () => Runtime = getRuntime): App {
     const db = await rt.db();
     const userId = await endSession(db, c.req.valid('json').refreshToken, rt.now());
     if (userId) {
-      await audit(db, { actorId: userId, action: 'user.logout', targetType: 'user', targetId: userId });
+      await audit(db, {
+        actorId: userId,
+        action: 'user.logout',
+        targetType: 'user',
+        targetId: userId,
+        requestId: c.get('requestId'),
+      });
     }
     return c.body(null, 204);
   });

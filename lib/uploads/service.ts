@@ -181,7 +181,8 @@ export async function completeUpload(rt: Runtime, userId: string, fileId: string
 
   const head = await io(rt, 'head', () => storage.head(staging));
   if (!head) return nothingStored();
-  if (head.size > maxBytes) return await refuse('PAYLOAD_TOO_LARGE', 'too-large');
+  // The declared size was already held to the limit, so a bigger object is "not the declared size": 422.
+  if (head.size > maxBytes) return await refuse('UNPROCESSABLE', 'too-large');
   if (head.size !== row.declaredSize) return await refuse('UNPROCESSABLE', 'size');
 
   let bytes: Uint8Array | null;
@@ -189,7 +190,7 @@ export async function completeUpload(rt: Runtime, userId: string, fileId: string
     bytes = await io(rt, 'get', () => storage.getBytes(staging, maxBytes));
   } catch (err) {
     // Replaced by a bigger file between HEAD and GET.
-    if (err instanceof ObjectTooLargeError) return await refuse('PAYLOAD_TOO_LARGE', 'too-large');
+    if (err instanceof ObjectTooLargeError) return await refuse('UNPROCESSABLE', 'too-large');
     throw err;
   }
   if (!bytes) return nothingStored();

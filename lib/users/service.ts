@@ -3,7 +3,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import { type Role, type User, users } from '../db/schema.js';
-import { notFound } from '../http/errors.js';
+import { AppError } from '../http/errors.js';
 
 export function roleFor(config: Config, openid: string): Role {
   return config.ADMIN_OPENIDS.includes(openid) ? 'admin' : 'user';
@@ -43,7 +43,7 @@ export async function upsertUserByOpenid(
     .returning();
   if (!row) throw new Error('upsert returned no row');
   // A sign-in during a pending deletion must not resurrect the account.
-  if (row.deletingAt) throw notFound('user');
+  if (row.deletingAt) throw new AppError('UNAUTHORIZED', 'this account is being deleted');
   const created = row.id === id;
   return { user: row, created, previousRole: created ? null : (before?.role ?? null) };
 }

@@ -338,7 +338,7 @@ describe('DELETE /users/me', () => {
         401,
       );
       // Signing in cannot resurrect an account being deleted.
-      expect((await h.call('POST', '/users/login', { body: { code: 'dev:delete-carol' } })).status).toBe(404);
+      expect((await h.call('POST', '/users/login', { body: { code: 'dev:delete-carol' } })).status).toBe(401);
 
       const [job] = await h.db.db.select().from(deletionJobs).where(eq(deletionJobs.userId, carol.userId));
       expect(job).toMatchObject({ attempts: 1, lastError: 'Error' });

@@ -12,15 +12,11 @@ import {
 } from '../../lib/conversations/service.js';
 import { type App, createApp } from '../../lib/http/app.js';
 import { currentUser, requireAuth } from '../../lib/http/auth.js';
-import { bearer, errors, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
+import { bearer, errors, jsonBody, jsonResponse, LimitQuery } from '../../lib/http/openapi.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
 
 const Title = z.string().trim().min(1).max(100);
-const Limit = z.coerce
-  .number()
-  .int()
-  .optional()
-  .openapi({ description: 'page size, clamped to 1..100 (default 20)', example: 20 });
+const Limit = LimitQuery();
 const Cursor = z.string().min(1).max(200).optional();
 const IdParam = z.object({
   id: z

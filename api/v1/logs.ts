@@ -8,7 +8,7 @@ import { type App, type AppEnv, createApp } from '../../lib/http/app.js';
 import { currentUser, requireAdmin, requireAuth } from '../../lib/http/auth.js';
 import { AppError } from '../../lib/http/errors.js';
 import { byUser, rateLimit } from '../../lib/http/limits.js';
-import { bearer, errors, IsoDate, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
+import { bearer, errors, IsoDate, jsonBody, jsonResponse, LimitQuery } from '../../lib/http/openapi.js';
 import { insertClientLogs, listAudit, listSystemLogs } from '../../lib/logs/service.js';
 import { runRetention } from '../../lib/retention/index.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
@@ -44,10 +44,7 @@ const ingest = createRoute({
   },
 });
 
-const limit = z.coerce
-  .number()
-  .int()
-  .transform((n) => Math.min(100, Math.max(1, n)));
+const limit = LimitQuery(50);
 const time = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 const id = z.string().min(1).max(128);
 

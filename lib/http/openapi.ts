@@ -51,3 +51,20 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
 export const bearer = [{ bearerAuth: [] }];
 
 export const IsoDate = z.string().openapi({ format: 'date-time', example: '2026-11-25T08:00:00.000Z' });
+
+/**
+ * A list's page size. Clamped, never refused: API.md says `limit` is clamped to 1..100, so 0, 1.5
+ * or 1000 all give a page; absent or blank gives the default.
+ */
+export function LimitQuery(def = 20, max = 100) {
+  return z
+    .preprocess((v) => (v === '' || v === undefined ? undefined : Number(v)), z.number().optional())
+    .transform((n) =>
+      n === undefined || !Number.isFinite(n) ? def : Math.min(max, Math.max(1, Math.trunc(n))),
+    )
+    .openapi({
+      type: 'integer',
+      description: `page size, clamped to 1..${max} (default ${def})`,
+      example: def,
+    });
+}

@@ -96,6 +96,12 @@ describe('conversations', () => {
     expect(all.json.nextCursor).toBeNull();
     const def = await h.call('GET', '/conversations', { token: u.token });
     expect(def.json.items).toHaveLength(6);
+    // Clamped, not refused: a fraction is truncated, a blank value is the default.
+    const fraction = await h.call('GET', '/conversations?limit=1.5', { token: u.token });
+    expect(fraction.status).toBe(200);
+    expect(fraction.json.items).toHaveLength(1);
+    const blank = await h.call('GET', '/conversations?limit=', { token: u.token });
+    expect(blank.json.items).toHaveLength(6);
 
     for (const q of ['cursor=garbage', 'cursor=e30', 'limit=abc', 'archived=maybe']) {
       const bad = await h.call('GET', `/conversations?${q}`, { token: u.token });

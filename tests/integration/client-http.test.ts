@@ -15,19 +15,19 @@ import {
   type User,
 } from '../../client/index.js';
 import { fetchTransport } from '../../client/transports/fetch.js';
-import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
+import type { MockLlm } from '../../dev/mock-llm/index.js';
 import type { LocalServer } from '../../dev/server.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import type { Harness } from '../helpers/harness.js';
 import { pngImage } from '../helpers/images.js';
 import { type OpenApiDoc, type Recorded, recordingFetch, responseValidator } from '../helpers/openapi.js';
-import { startTestStorage, type TestStorage } from '../helpers/storage.js';
+import { type Stack, startStack } from '../helpers/stack.js';
 
 const REPLY = '多喝温水，保证睡眠。如果头疼持续三天以上或伴有呕吐，请及时就医。';
 const VISION_REPLY = '图片中皮肤轻度发红，建议保持清洁干燥；如范围扩大或发热，请就医。';
 
 describe('the mini-program client over HTTP', () => {
+  let stack: Stack;
   let mock: MockLlm;
-  let s3: TestStorage;
   let h: Harness;
   let server: LocalServer;
   /** Added to the server's clock: moving it past the access token's lifetime expires the token. */
@@ -50,30 +50,15 @@ describe('the mini-program client over HTTP', () => {
   let image: CompletedUpload;
 
   beforeAll(async () => {
-    mock = await startMockLlm();
-    s3 = await startTestStorage();
-    h = await createHarness({
-      db: 'postgres',
-      env: {
-        ...s3.env,
-        OPENAI_BASE_URL: mock.baseURL,
-        OPENAI_API_KEY: 'test',
-        CHAT_MODEL: 'mock-chat',
-        VISION_MODEL: 'mock-vision',
-        LLM_MAX_RETRIES: '0',
-        ADMIN_OPENIDS: 'dev:carol-admin',
-      },
+    stack = await startStack({
+      env: { ADMIN_OPENIDS: 'dev:carol-admin' },
       overrides: { now: () => new Date(Date.now() + clockOffsetMs) },
     });
-    server = await h.listen();
+    ({ mock, h, server } = stack);
     aliceTokens = memoryTokenStore();
     alice = clientFor('alice', aliceTokens);
   });
-  afterAll(async () => {
-    await h?.close();
-    await s3?.close();
-    await mock?.close();
-  });
+  afterAll(() => stack?.close());
   beforeEach(() => mock.reset());
 
   it('health answers without a session', async () => {

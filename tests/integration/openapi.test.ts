@@ -50,7 +50,7 @@ import {
   type VisionChatRequest,
 } from '../../client/index.js';
 import { fetchTransport } from '../../client/transports/fetch.js';
-import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
+import type { MockLlm } from '../../dev/mock-llm/index.js';
 import type { LocalServer } from '../../dev/server.js';
 import type { DoneEvent, ErrorEvent, MetaEvent } from '../../lib/chat/engine.js';
 import type { ChatResultSchema } from '../../lib/chat/schemas.js';
@@ -63,7 +63,7 @@ import type {
 import { FUNCTION_NAMES } from '../../lib/functions.js';
 import { CODE_TO_STATUS } from '../../lib/http/errors.js';
 import type { ErrorSchema } from '../../lib/http/openapi.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import type { Harness } from '../helpers/harness.js';
 import { pngImage } from '../helpers/images.js';
 import {
   compileWithComponents,
@@ -78,7 +78,7 @@ import {
   responseValidator,
   templateRegex,
 } from '../helpers/openapi.js';
-import { startTestStorage, type TestStorage } from '../helpers/storage.js';
+import { type Stack, startStack } from '../helpers/stack.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -92,37 +92,20 @@ const PUBLIC = new Set([
   'post /api/v1/users/logout',
 ]);
 
+let stack: Stack;
 let mock: MockLlm;
-let s3: TestStorage;
 let h: Harness;
 let server: LocalServer;
 let doc: OpenApiDoc;
 
 beforeAll(async () => {
-  mock = await startMockLlm();
-  s3 = await startTestStorage();
-  h = await createHarness({
-    db: 'postgres',
-    env: {
-      ...s3.env,
-      OPENAI_BASE_URL: mock.baseURL,
-      OPENAI_API_KEY: 'test',
-      CHAT_MODEL: 'mock-chat',
-      VISION_MODEL: 'mock-vision',
-      LLM_MAX_RETRIES: '0',
-      ADMIN_OPENIDS: 'dev:olga-admin',
-    },
-  });
-  server = await h.listen();
+  stack = await startStack({ env: { ADMIN_OPENIDS: 'dev:olga-admin' } });
+  ({ mock, h, server } = stack);
   const res = await fetch(`${server.url}/api/v1/openapi.json`);
   expect(res.status).toBe(200);
   doc = (await res.json()) as OpenApiDoc;
 });
-afterAll(async () => {
-  await h?.close();
-  await s3?.close();
-  await mock?.close();
-});
+afterAll(() => stack?.close());
 
 /** Every operation of the document, as `method path`. */
 const operations = () =>

@@ -90,7 +90,7 @@ const complete = createRoute({
   request: { params: IdParam },
   responses: {
     200: jsonResponse(CompletedSchema, 'Ready'),
-    ...errors(401, 403, 404, 409, 413, 422, 503),
+    ...errors(401, 403, 404, 409, 422, 503),
   },
 });
 

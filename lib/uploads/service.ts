@@ -161,16 +161,14 @@ export async function completeUpload(rt: Runtime, userId: string, fileId: string
     if (!now || now.status === 'deleted') throw uploadNotFound();
     throw new AppError('CONFLICT', 'nothing has been uploaded for this file yet');
   };
-  const refuse = async (code: 'PAYLOAD_TOO_LARGE' | 'UNPROCESSABLE', reason: string): Promise<never> => {
+  const refuse = async (reason: 'size' | 'too-large' | 'type' | 'decode'): Promise<never> => {
     await io(rt, 'delete', () => storage.delete(staging));
     rt.log.info({ fileId, reason }, 'upload refused');
     throw new AppError(
-      code,
-      code === 'PAYLOAD_TOO_LARGE'
-        ? `images may be at most ${maxBytes} bytes`
-        : reason === 'size'
-          ? 'the stored file is not the declared size'
-          : 'the stored file is not a supported image',
+      'UNPROCESSABLE',
+      reason === 'size' || reason === 'too-large'
+        ? 'the stored file is not the declared size'
+        : 'the stored file is not a supported image',
     );
   };
 
@@ -182,30 +180,30 @@ export async function completeUpload(rt: Runtime, userId: string, fileId: string
   const head = await io(rt, 'head', () => storage.head(staging));
   if (!head) return nothingStored();
   // The declared size was already held to the limit, so a bigger object is "not the declared size": 422.
-  if (head.size > maxBytes) return await refuse('UNPROCESSABLE', 'too-large');
-  if (head.size !== row.declaredSize) return await refuse('UNPROCESSABLE', 'size');
+  if (head.size > maxBytes) return await refuse('too-large');
+  if (head.size !== row.declaredSize) return await refuse('size');
 
   let bytes: Uint8Array | null;
   try {
     bytes = await io(rt, 'get', () => storage.getBytes(staging, maxBytes));
   } catch (err) {
     // Replaced by a bigger file between HEAD and GET.
-    if (err instanceof ObjectTooLargeError) return await refuse('UNPROCESSABLE', 'too-large');
+    if (err instanceof ObjectTooLargeError) return await refuse('too-large');
     throw err;
   }
   if (!bytes) return nothingStored();
-  if (bytes.length !== row.declaredSize) return await refuse('UNPROCESSABLE', 'size');
+  if (bytes.length !== row.declaredSize) return await refuse('size');
 
   const image = await import('./image.js');
   const kind = image.sniffImage(bytes);
   if (!kind || !(await supportedType(`image/${kind === 'heif' ? 'heic' : kind}`))) {
-    return await refuse('UNPROCESSABLE', 'type');
+    return await refuse('type');
   }
   let clean: Awaited<ReturnType<typeof image.cleanImage>>;
   try {
     clean = await image.cleanImage(bytes, kind);
   } catch (err) {
-    if (err instanceof image.NotAnImageError) return await refuse('UNPROCESSABLE', 'decode');
+    if (err instanceof image.NotAnImageError) return await refuse('decode');
     throw err;
   }
 

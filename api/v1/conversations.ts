@@ -12,19 +12,12 @@ import {
 } from '../../lib/conversations/service.js';
 import { type App, createApp } from '../../lib/http/app.js';
 import { currentUser, requireAuth } from '../../lib/http/auth.js';
-import { bearer, errors, jsonBody, jsonResponse, LimitQuery } from '../../lib/http/openapi.js';
+import { bearer, errors, IdParam, jsonBody, jsonResponse, LimitQuery } from '../../lib/http/openapi.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
 
 const Title = z.string().trim().min(1).max(100);
 const Limit = LimitQuery();
 const Cursor = z.string().min(1).max(200).optional();
-const IdParam = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
 
 const page = <T extends z.ZodType>(item: T, name: string) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);

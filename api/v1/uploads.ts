@@ -4,7 +4,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { type App, createApp } from '../../lib/http/app.js';
 import { currentUser, requireAuth, requireConsent } from '../../lib/http/auth.js';
 import { byUser, rateLimit } from '../../lib/http/limits.js';
-import { bearer, errors, IsoDate, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
+import { bearer, errors, IdParam, IsoDate, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
 import { completeUpload, createUpload, deleteUpload, getUpload } from '../../lib/uploads/service.js';
 
@@ -60,8 +60,6 @@ const UploadSchema = z
     urlExpiresAt: IsoDate.nullable(),
   })
   .openapi('Upload');
-
-const IdParam = z.object({ id: z.string().min(1).max(64) });
 
 const create = createRoute({
   method: 'post',

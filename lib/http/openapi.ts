@@ -68,3 +68,12 @@ export function LimitQuery(def = 20, max = 100) {
       example: def,
     });
 }
+
+/** The `{id}` path parameter of a single resource (opaque ids). */
+export const IdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});

@@ -1,6 +1,6 @@
 // The chat engine shared by text-chat and vision-chat. Two steps, so that everything that can be
 // refused is refused before a stream starts (a plain JSON error):
-//   prepareChat: checks the conversation, claims the Idempotency-Key, triages, and stores the
+//   prepareChat: checks the conversation, claims the Idempotency-Key, and stores the
 //                question (before any model call, so nothing the user wrote is lost) with an answer
 //                row in status `streaming`;
 //   runChat:     sends meta, asks the model (unless triage answered), streams deltas to a sink,
@@ -24,7 +24,7 @@ import { estimatePromptTokens, estimateTokens } from '../llm/tokens.js';
 import { type ChatMessage, type ImagePart, LlmError } from '../llm/types.js';
 import { errorFields } from '../logger.js';
 import type { Runtime } from '../runtime.js';
-import { AI_DISCLAIMER, buildSystemPrompt, triage } from '../safety/index.js';
+import { AI_DISCLAIMER, buildSystemPrompt } from '../safety/index.js';
 import { contentCheckEnabled } from '../wechat/content.js';
 import { buildModelMessages, historyWindow, questionMessage } from './history.js';
 import { claimKey, type IdempotencyScope, releaseKey, requestHash, storeResult } from './idempotency.js';
@@ -100,6 +100,8 @@ export type ChatRequest = {
   idempotencyKey?: string;
   /** The validated request body, hashed to tell a retry from a different request under the same key. */
   body: unknown;
+  /** The caller's triage of `content` (it decides on limits before this runs): null when none. */
+  triage: Triage | null;
 };
 
 export type ChatTurn = {
@@ -147,10 +149,7 @@ export async function prepareChat(rt: Runtime, req: ChatRequest): Promise<Prepar
   }
 
   try {
-    const found = triage(req.content, {
-      emergencyNumber: rt.config.EMERGENCY_NUMBER,
-      crisisLine: rt.config.CRISIS_LINE,
-    });
+    const found = req.triage;
     // Content security only for what would reach the model: emergency guidance is never withheld.
     const blocked = !found && contentCheckEnabled(rt) && (await isRisky(rt, req.openid, req.content));
     // Consent is required on chat routes, so the profile may be part of the model's context.

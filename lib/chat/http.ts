@@ -151,6 +151,7 @@ export async function respondChat(c: AppContext, input: ChatRouteInput): Promise
       imageIds: input.body.imageIds,
       idempotencyKey: input.idempotencyKey,
       body: input.body,
+      triage: emergency,
     });
   } catch (err) {
     await lease.finish(0);

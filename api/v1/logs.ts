@@ -6,7 +6,7 @@ import type { MiddlewareHandler } from 'hono';
 import { audit } from '../../lib/audit.js';
 import { type App, type AppEnv, createApp } from '../../lib/http/app.js';
 import { currentUser, requireAdmin, requireAuth } from '../../lib/http/auth.js';
-import { AppError } from '../../lib/http/errors.js';
+import { AppError } from '../../lib/errors.js';
 import { byUser, rateLimit } from '../../lib/http/limits.js';
 import { bearer, errors, IsoDate, jsonBody, jsonResponse, LimitQuery } from '../../lib/http/openapi.js';
 import { insertClientLogs, listAudit, listSystemLogs } from '../../lib/logs/service.js';

@@ -5,7 +5,7 @@ import { endSession, rotateSession, startSession } from '../../lib/auth/sessions
 import { code2session } from '../../lib/auth/wechat.js';
 import { type App, createApp } from '../../lib/http/app.js';
 import { currentUser, requireAuth } from '../../lib/http/auth.js';
-import { AppError } from '../../lib/http/errors.js';
+import { AppError } from '../../lib/errors.js';
 import { assertRateLimit, clientIp } from '../../lib/http/limits.js';
 import { bearer, errors, IsoDate, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
 import { errorFields } from '../../lib/logger.js';

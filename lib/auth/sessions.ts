@@ -5,7 +5,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import { refreshTokens, type User, users } from '../db/schema.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import { signAccessToken } from './jwt.js';
 
 export type TokenPair = { accessToken: string; refreshToken: string; expiresIn: number };

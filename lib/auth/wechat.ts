@@ -1,7 +1,7 @@
 // WeChat sign-in: exchanges a wx.login code for the user's openid with jscode2session.
 // The session_key it also returns is never stored, returned or logged: this service does not need it.
 import type { Config } from '../config/index.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 
 export type WechatIdentity = { openid: string; unionid: string | null };
 

@@ -19,7 +19,7 @@ import { createConversation, getConversationOrThrow, touchConversation } from '.
 import { retryWhileUnavailable } from '../db/errors.js';
 import type { Db } from '../db/index.js';
 import { type HealthProfile, type Message, type Triage, users } from '../db/schema.js';
-import { AppError, type ErrorCode } from '../http/errors.js';
+import { AppError, type ErrorCode } from '../errors.js';
 import { estimatePromptTokens, estimateTokens } from '../llm/tokens.js';
 import { type ChatMessage, type ImagePart, LlmError } from '../llm/types.js';
 import { errorFields } from '../logger.js';

@@ -4,7 +4,7 @@ import type { SSEStreamingApi } from 'hono/streaming';
 import { streamSSE } from 'hono/streaming';
 import type { AppContext } from '../http/app.js';
 import { currentUser } from '../http/auth.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import { acquireModelLease, assertRateLimit, type ModelLease } from '../http/limits.js';
 import { estimateTokens } from '../llm/tokens.js';
 import type { ImagePart } from '../llm/types.js';

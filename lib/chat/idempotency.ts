@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { and, eq, lt, or } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { idempotencyKeys } from '../db/schema.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 /** Longer than any chat may run (maxDuration 300 s): a claim this old belongs to a dead process. */

@@ -1,5 +1,5 @@
 // Opaque list cursors: base64url JSON that clients pass back unchanged. Anything else is a 400.
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 
 export function encodeCursor(value: Record<string, string | number>): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');

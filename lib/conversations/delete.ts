@@ -4,7 +4,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { conversations, files } from '../db/schema.js';
-import { notFound } from '../http/errors.js';
+import { notFound } from '../errors.js';
 import { errorFields } from '../logger.js';
 import type { Runtime } from '../runtime.js';
 

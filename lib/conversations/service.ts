@@ -3,7 +3,7 @@
 import { and, desc, eq, lt, or } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { type Conversation, conversations } from '../db/schema.js';
-import { notFound } from '../http/errors.js';
+import { notFound } from '../errors.js';
 import { clampLimit, decodeCursor, encodeCursor } from './cursor.js';
 
 export const DEFAULT_TITLE = '新对话';

@@ -11,7 +11,7 @@ import { isDatabaseUnavailable, isUnstorableText } from '../db/errors.js';
 import { errorFields } from '../logger.js';
 import { requestLogRow, shouldPersist, writeSystemLogs } from '../logs/sink.js';
 import type { Runtime } from '../runtime.js';
-import { AppError, type ErrorDetail, envelope } from './errors.js';
+import { AppError, type ErrorDetail, envelope, statusOf } from './errors.js';
 
 export type AuthUser = {
   id: string;
@@ -75,7 +75,7 @@ export function errorResponse(c: AppContext, err: unknown): Response {
   }
   c.set('errorCode', appErr.code);
   for (const [k, v] of Object.entries(appErr.headers ?? {})) c.header(k, v);
-  return c.json(envelope(appErr, requestId), appErr.status as ContentfulStatusCode);
+  return c.json(envelope(appErr, requestId), statusOf(appErr) as ContentfulStatusCode);
 }
 
 type Issue = { path: PropertyKey[]; code: string; errors?: Issue[][] };

@@ -1,4 +1,8 @@
-// The one error type of the service, with the closed set of codes from the contract (API.md).
+// Where error codes become HTTP: the one code → status table and the envelope every error answers.
+import { AppError, type ErrorCode, type ErrorDetail } from '../errors.js';
+
+export { AppError, type ErrorCode, type ErrorDetail, notFound } from '../errors.js';
+
 export const CODE_TO_STATUS = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
@@ -15,31 +19,11 @@ export const CODE_TO_STATUS = {
   UPSTREAM_ERROR: 502,
   SERVICE_UNAVAILABLE: 503,
   UPSTREAM_TIMEOUT: 504,
-} as const;
+} as const satisfies Record<ErrorCode, number>;
 
-export type ErrorCode = keyof typeof CODE_TO_STATUS;
 export type ErrorStatus = (typeof CODE_TO_STATUS)[ErrorCode];
-export type ErrorDetail = { path: string; code: string };
 
-export class AppError extends Error {
-  readonly status: ErrorStatus;
-  readonly details: ErrorDetail[] | undefined;
-  readonly headers: Record<string, string> | undefined;
-
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    opts: { details?: ErrorDetail[]; headers?: Record<string, string>; cause?: unknown } = {},
-  ) {
-    super(message, { cause: opts.cause });
-    this.name = 'AppError';
-    this.status = CODE_TO_STATUS[code];
-    this.details = opts.details;
-    this.headers = opts.headers;
-  }
-}
-
-export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
+export const statusOf = (err: AppError): ErrorStatus => CODE_TO_STATUS[err.code];
 
 export type ErrorEnvelope = {
   error: { code: ErrorCode; message: string; requestId: string; details?: ErrorDetail[] };

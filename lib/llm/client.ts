@@ -7,7 +7,7 @@
 import OpenAI, { APIConnectionTimeoutError, APIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { Config } from '../config/index.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import { type Llm, LlmError, type LlmEvent, type StreamChatOptions } from './types.js';
 
 type StopReason = 'client' | 'first-token' | 'idle' | 'total';

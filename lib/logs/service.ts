@@ -2,7 +2,7 @@
 import { and, desc, eq, getTableColumns, gte, lte, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { auditLog, type SystemLog, systemLogs } from '../db/schema.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import { scrubContext, scrubText } from './scrub.js';
 
 export type LogLevel = SystemLog['level'];

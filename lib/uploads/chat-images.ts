@@ -2,7 +2,7 @@
 // (read through storage) or as short-lived signed URLs the provider fetches. Loads neither sharp
 // nor the upload signers: only the files table and Storage's read side.
 import type { FileRow } from '../db/schema.js';
-import { AppError, notFound } from '../http/errors.js';
+import { AppError, notFound } from '../errors.js';
 import type { ImagePart } from '../llm/types.js';
 import { errorFields } from '../logger.js';
 import type { Runtime } from '../runtime.js';

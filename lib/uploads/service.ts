@@ -2,7 +2,7 @@
 // to complete it. Completing trusts nothing the client said: size, type and content are read back
 // from storage, the image is decoded and re-encoded without metadata, and only then is it ready.
 import type { FileRow } from '../db/schema.js';
-import { AppError, notFound } from '../http/errors.js';
+import { AppError, notFound } from '../errors.js';
 import { errorFields } from '../logger.js';
 import type { Runtime } from '../runtime.js';
 import { ObjectTooLargeError, StorageNotConfiguredError } from '../storage/errors.js';

@@ -2,7 +2,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { files, type Gender, type HealthProfile, type User, users } from '../db/schema.js';
-import { AppError, notFound } from '../http/errors.js';
+import { AppError, notFound } from '../errors.js';
 
 export type ProfilePatch = {
   nickname?: string | null | undefined;

@@ -3,7 +3,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import { type Role, type User, users } from '../db/schema.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 
 export function roleFor(config: Config, openid: string): Role {
   return config.ADMIN_OPENIDS.includes(openid) ? 'admin' : 'user';

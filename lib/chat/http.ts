@@ -2,9 +2,9 @@
 // stream with meta / triage / delta / done / error events and `: ping` comments while idle.
 import type { SSEStreamingApi } from 'hono/streaming';
 import { streamSSE } from 'hono/streaming';
+import { AppError } from '../errors.js';
 import type { AppContext } from '../http/app.js';
 import { currentUser } from '../http/auth.js';
-import { AppError } from '../errors.js';
 import { acquireModelLease, assertRateLimit, type ModelLease } from '../http/limits.js';
 import { estimateTokens } from '../llm/tokens.js';
 import type { ImagePart } from '../llm/types.js';

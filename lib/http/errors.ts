@@ -1,5 +1,5 @@
 // Where error codes become HTTP: the one code → status table and the envelope every error answers.
-import { AppError, type ErrorCode, type ErrorDetail } from '../errors.js';
+import type { AppError, ErrorCode, ErrorDetail } from '../errors.js';
 
 export { AppError, type ErrorCode, type ErrorDetail, notFound } from '../errors.js';
 

@@ -4,7 +4,7 @@
 import { type Config, getConfig } from './config/index.js';
 import { type Db, type DbHandle, openDatabase } from './db/index.js';
 import type { Llm } from './llm/types.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, errorFields, type Logger } from './logger.js';
 import type { LimitStore, PolicyOverrides } from './ratelimit/index.js';
 import type { Storage } from './storage/types.js';
 
@@ -24,6 +24,12 @@ export type Runtime = {
    * stored); close() waits for it.
    */
   track<T>(work: Promise<T>): Promise<T>;
+  /**
+   * Work that outlives the response (an answer still being written, bookkeeping after the reply):
+   * tracked like `track`, and handed to Vercel's `waitUntil` so a deployed function is not frozen
+   * before it ends. Errors are the work's own to handle; a rejection here is only logged.
+   */
+  background(work: Promise<unknown>): void;
   /** Waits for tracked work (bounded), then ends open connections (tests, graceful shutdown). */
   close(): Promise<void>;
 };
@@ -89,6 +95,15 @@ export function createRuntime(config: Config, o: RuntimeOverrides = {}): Runtime
     });
     return limitsOpened;
   });
+  function track<T>(work: Promise<T>): Promise<T> {
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    inflight.add(settled);
+    void settled.then(() => inflight.delete(settled));
+    return work;
+  }
   return {
     config,
     log,
@@ -101,14 +116,13 @@ export function createRuntime(config: Config, o: RuntimeOverrides = {}): Runtime
     storage,
     llm,
     limits,
-    track: (work) => {
-      const settled = work.then(
-        () => undefined,
-        () => undefined,
+    track,
+    background: (work) => {
+      const settled = work.catch((err: unknown) =>
+        log.error({ ...errorFields(err) }, 'background work failed'),
       );
-      inflight.add(settled);
-      void settled.then(() => inflight.delete(settled));
-      return work;
+      track(settled);
+      keepAlive(settled);
     },
     close: async () => {
       if (inflight.size) {
@@ -125,6 +139,16 @@ export function createRuntime(config: Config, o: RuntimeOverrides = {}): Runtime
       await limitsOpened?.close();
     },
   };
+}
+
+/**
+ * On Vercel, `waitUntil` keeps the function alive for work after the response (within
+ * maxDuration); elsewhere (npm start, dev, tests) the process simply stays up, and `track` makes
+ * shutdown wait for it. @vercel/functions reads the request context Vercel installs, and is a no-op
+ * outside Vercel.
+ */
+function keepAlive(work: Promise<unknown>): void {
+  void import('@vercel/functions').then(({ waitUntil }) => waitUntil(work)).catch(() => undefined);
 }
 
 let processRuntime: Runtime | undefined;

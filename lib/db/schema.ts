@@ -95,6 +95,8 @@ export type Triage = {
   category: string;
   message: string;
   actions: { type: 'call'; number: string; label: string }[];
+  /** Who judged it: the rules before any model call, or the model-judgement layer while answering. */
+  source?: 'rules' | 'model';
 };
 
 export const messages = pgTable(
@@ -120,6 +122,9 @@ export const messages = pgTable(
     finishReason: text('finish_reason'),
     errorCode: text('error_code'),
     aiGenerated: boolean('ai_generated').notNull().default(false),
+    // Set by POST …/stop; the writer of the answer (any instance) watches for it when no Redis is
+    // configured (with Redis the stop travels there, see lib/chat/bus.ts).
+    stopRequestedAt: ts('stop_requested_at'),
     createdAt: createdAt(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },

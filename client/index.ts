@@ -348,6 +348,8 @@ function toChatEvent(e: SseEvent): ChatEvent | undefined {
       return { event: 'triage', data: data as Triage };
     case 'delta':
       return typeof data.text === 'string' ? { event: 'delta', data: { text: data.text } } : undefined;
+    case 'replace':
+      return typeof data.text === 'string' ? { event: 'replace', data: { text: data.text } } : undefined;
     case 'done':
       return { event: 'done', data: data as ChatDone };
     case 'error':
@@ -514,6 +516,7 @@ export function createClient(opts: ClientOptions): Client {
       if (ev.event === 'meta') st.meta = ev.data;
       else if (ev.event === 'triage') st.triage = ev.data;
       else if (ev.event === 'delta') st.text += ev.data.text;
+      else if (ev.event === 'replace') st.text = ev.data.text;
       else if (ev.event === 'done') st.done = ev.data;
       else st.failure = ev.data;
       if (!o.onEvent || st.callbackError) return;

@@ -113,10 +113,17 @@ export type CreateConversationRequest = { title?: string };
 export type UpdateConversationRequest = { title?: string; archived?: boolean };
 
 export type MessageRole = 'user' | 'assistant';
-export type MessageStatus = 'complete' | 'incomplete' | 'error' | 'blocked';
+export type MessageStatus = 'streaming' | 'complete' | 'incomplete' | 'error' | 'blocked';
 
 export type TriageAction = { type: 'call'; number: string; label: string };
-export type Triage = { level: 'emergency'; category: string; message: string; actions: TriageAction[] };
+export type Triage = {
+  level: 'emergency';
+  category: string;
+  message: string;
+  actions: TriageAction[];
+  /** rules: found in the question; model: judged while the answer was written (then `replace` follows). */
+  source?: 'rules' | 'model';
+};
 export type Usage = { promptTokens: number; completionTokens: number };
 
 export type Message = {
@@ -126,6 +133,8 @@ export type Message = {
   imageIds: string[];
   status: MessageStatus;
   triage?: Triage;
+  /** Assistant messages: stop, length, triage, blocked, stopped, or null while written / after a failure. */
+  finishReason?: string | null;
   model?: string;
   usage?: Usage;
   aiGenerated: boolean;
@@ -162,6 +171,8 @@ export type ChatEvent =
   | { event: 'meta'; data: ChatMeta }
   | { event: 'triage'; data: Triage }
   | { event: 'delta'; data: ChatDelta }
+  /** Everything shown of this answer is replaced by `text` (content security, a model-judged emergency). */
+  | { event: 'replace'; data: ChatDelta }
   | { event: 'done'; data: ChatDone }
   | { event: 'error'; data: ChatErrorData };
 

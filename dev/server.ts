@@ -29,6 +29,9 @@ export function dispatcher(apps: Map<FunctionName, App>): (req: Request) => Prom
   };
 }
 
+/** After a shutdown stops the answers, how long their followers get to receive the last event. */
+const STOP_NOTICE_MS = 300;
+
 export type LocalServer = {
   url: string;
   port: number;
@@ -56,12 +59,17 @@ export async function startServer(
               }
               // A keep-alive connection whose stream has ended is let go of at once.
               const idle = setInterval(() => server.closeIdleConnections(), 100);
-              // Open streams get graceMs to finish; then they are cut, which aborts their requests,
-              // and the chat engine stores those answers as incomplete (Runtime.close waits for it).
-              const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+              // Answers being written get graceMs to finish; then they are stopped (each stores what
+              // it has as incomplete and tells its followers), and the connections left are cut.
+              let cutting: NodeJS.Timeout | undefined;
+              const cut = setTimeout(() => {
+                runtime().answers.stopAll('shutdown');
+                cutting = setTimeout(() => server.closeAllConnections(), STOP_NOTICE_MS);
+              }, graceMs);
               server.close(() => {
                 clearInterval(idle);
                 clearTimeout(cut);
+                clearTimeout(cutting);
                 done();
               });
               server.closeIdleConnections();

@@ -1,6 +1,9 @@
 // What a request needs from the outside world, created once per process (module scope keeps it
 // warm across invocations on Vercel) and lazily: a cold start pays only for the parts a function
 // touches. Tests build their own Runtime with createRuntime(config, overrides).
+
+import type { AnswerBus } from './chat/bus.js';
+import { LiveAnswers } from './chat/live.js';
 import { type Config, getConfig } from './config/index.js';
 import { type Db, type DbHandle, openDatabase } from './db/index.js';
 import type { Llm } from './llm/types.js';
@@ -18,6 +21,10 @@ export type Runtime = {
   llm(): Promise<Llm>;
   /** Rate limits, stream slots and token quotas: Upstash REST, REDIS_URL, or memory locally. */
   limits(): Promise<LimitStore>;
+  /** Where answers being written meet readers and stop requests on other instances (Redis), if any. */
+  bus(): Promise<AnswerBus | null>;
+  /** The answers this runtime is writing (its own followers read them in process). */
+  answers: LiveAnswers;
   now(): Date;
   /**
    * Work that must finish before the process lets go of its connections (a chat answer being
@@ -104,9 +111,17 @@ export function createRuntime(config: Config, o: RuntimeOverrides = {}): Runtime
     void settled.then(() => inflight.delete(settled));
     return work;
   }
+  let busOpened: AnswerBus | null = null;
+  const bus = lazy(async () => {
+    busOpened = await (await import('./chat/bus.js')).createAnswerBus(config);
+    return busOpened;
+  });
+  const answers = new LiveAnswers();
   return {
     config,
     log,
+    bus,
+    answers,
     now: o.now ?? (() => new Date()),
     db: async () => {
       const h = await handle();
@@ -135,8 +150,14 @@ export function createRuntime(config: Config, o: RuntimeOverrides = {}): Runtime
         ]);
         clearTimeout(timer);
       }
+      // Answers still being written past the grace period are stopped and store what they have.
+      if (answers.size) {
+        answers.stopAll('shutdown');
+        await Promise.race([Promise.all(inflight), new Promise((r) => setTimeout(r, 5_000))]);
+      }
       if (dbOpened) await (await handle()).close();
       await limitsOpened?.close();
+      await busOpened?.close();
     },
   };
 }

@@ -14,6 +14,7 @@ import { type App, createApp } from '../../lib/http/app.js';
 import { currentUser, requireAuth } from '../../lib/http/auth.js';
 import { bearer, errors, IdParam, jsonBody, jsonResponse, LimitQuery } from '../../lib/http/openapi.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
+import { register as registerAnswers } from '../_routes/answers.js';
 
 const Title = z.string().trim().min(1).max(100);
 const Limit = LimitQuery();
@@ -158,6 +159,8 @@ export function build(runtime: () => Runtime = getRuntime): App {
     const result = await listMessages(await rt.db(), currentUser(c).id, c.req.valid('param').id, q);
     return c.json(result, 200);
   });
+
+  registerAnswers(app);
 
   return app;
 }

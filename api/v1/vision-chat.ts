@@ -3,12 +3,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { respondChat } from '../../lib/chat/http.js';
 import { ChatContentSchema, ChatResponses, IdempotencyHeaders, StreamQuery } from '../../lib/chat/schemas.js';
-import type { FileRow } from '../../lib/db/schema.js';
 import { type App, createApp } from '../../lib/http/app.js';
-import { currentUser, requireAuth, requireConsent } from '../../lib/http/auth.js';
+import { requireAuth, requireConsent } from '../../lib/http/auth.js';
 import { bearer, jsonBody } from '../../lib/http/openapi.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
-import { checkChatImages, imagePartsFor } from '../../lib/uploads/chat-images.js';
 
 const VisionChatBody = z
   .strictObject({
@@ -45,23 +43,16 @@ const chat = createRoute({
 export function build(runtime: () => Runtime = getRuntime): App {
   const app = createApp('vision-chat', runtime);
 
-  app.openapi(chat, async (c) => {
-    const rt = c.get('rt');
-    const body = c.req.valid('json');
-    // Checked before any stream (404/422), after an idempotent replay; read only if the model will be asked.
-    let checked: FileRow[] = [];
-    const check = async () => {
-      checked = await checkChatImages(rt, currentUser(c).id, body.imageIds, body.conversationId);
-    };
-    return respondChat(c, {
+  // The images are checked by the chat flow before any stream (404/422), after an idempotent replay.
+  app.openapi(chat, (c) =>
+    respondChat(c, {
       route: 'vision-chat',
-      body,
-      model: rt.config.VISION_MODEL,
+      body: c.req.valid('json'),
+      model: c.get('rt').config.VISION_MODEL,
       stream: c.req.valid('query').stream !== 'false',
       idempotencyKey: c.req.valid('header')['idempotency-key'],
-      images: { count: body.imageIds.length, check, parts: () => imagePartsFor(rt, checked) },
-    });
-  });
+    }),
+  );
 
   return app;
 }

@@ -7,7 +7,13 @@ import { AI_DISCLAIMER } from '../safety/index.js';
 import { clampLimit, decodeCursor, encodeCursor } from './cursor.js';
 import { getConversationOrThrow } from './service.js';
 
-export type PublicStatus = 'complete' | 'incomplete' | 'error' | 'blocked';
+export type PublicStatus = 'streaming' | 'complete' | 'incomplete' | 'error' | 'blocked';
+
+/**
+ * No answer is written for longer than this (LLM_TIMEOUT_MS is at most 600 s): a row still
+ * `streaming` past it belongs to a process that died mid-answer.
+ */
+export const WRITING_MAX_MS = 660_000;
 
 export type PublicMessage = {
   id: string;
@@ -16,6 +22,7 @@ export type PublicMessage = {
   imageIds: string[];
   status: PublicStatus;
   triage?: Triage;
+  finishReason?: string | null;
   model?: string;
   usage?: { promptTokens: number; completionTokens: number };
   aiGenerated: boolean;
@@ -24,11 +31,16 @@ export type PublicMessage = {
 };
 
 /**
- * A row still `streaming` (or `pending`) when read belongs to an answer in progress or to a process
- * that died mid-answer; either way the reader sees what exists: some text (incomplete) or none (error).
+ * A row `streaming` (or `pending`) is an answer being written, until it is older than any answer
+ * may run: then its process died mid-answer, and the reader sees what exists: some text
+ * (incomplete) or none (error).
  */
-export function publicStatus(row: Pick<Message, 'status' | 'content'>): PublicStatus {
+export function publicStatus(
+  row: Pick<Message, 'status' | 'content' | 'createdAt'>,
+  now = Date.now(),
+): PublicStatus {
   if (row.status === 'streaming' || row.status === 'pending') {
+    if (now - row.createdAt.getTime() < WRITING_MAX_MS) return 'streaming';
     return row.content.length > 0 ? 'incomplete' : 'error';
   }
   return row.status;
@@ -42,6 +54,7 @@ export function toPublicMessage(m: Message): PublicMessage {
     imageIds: m.imageIds,
     status: publicStatus(m),
     ...(m.triage ? { triage: m.triage } : {}),
+    ...(m.role === 'assistant' ? { finishReason: m.finishReason } : {}),
     ...(m.model ? { model: m.model } : {}),
     ...(m.promptTokens !== null && m.completionTokens !== null
       ? { usage: { promptTokens: m.promptTokens, completionTokens: m.completionTokens } }
@@ -107,6 +120,7 @@ export type NewTurnMessage = {
   status: MessageStatus;
   imageIds?: string[];
   triage?: Triage | null;
+  finishReason?: string | null;
   model?: string | null;
   aiGenerated?: boolean;
   createdAt: Date;
@@ -129,6 +143,7 @@ export async function insertMessage(
       imageIds: m.imageIds ?? [],
       status: m.status,
       triage: m.triage ?? null,
+      finishReason: m.finishReason ?? null,
       model: m.model ?? null,
       aiGenerated: m.aiGenerated ?? false,
       createdAt: m.createdAt,
@@ -147,6 +162,15 @@ export async function savePartialAnswer(db: Db, userId: string, id: string, cont
     .where(and(eq(messages.userId, userId), eq(messages.id, id), eq(messages.status, 'streaming')));
 }
 
+/** Whether POST …/stop asked for this answer to end (how a writer without the Redis bus hears it). */
+export async function isStopRequested(db: Db, userId: string, id: string): Promise<boolean> {
+  const [row] = await db
+    .select({ at: messages.stopRequestedAt })
+    .from(messages)
+    .where(and(eq(messages.userId, userId), eq(messages.id, id)));
+  return !!row?.at;
+}
+
 export async function finishAnswer(
   db: Db,
   userId: string,
@@ -155,6 +179,8 @@ export async function finishAnswer(
     content: string;
     status: Exclude<MessageStatus, 'pending' | 'streaming'>;
     aiGenerated: boolean;
+    /** Set when the model-judgement layer found an emergency while the answer was written. */
+    triage?: Triage | null;
     finishReason: string | null;
     errorCode: string | null;
     usage: { promptTokens: number; completionTokens: number } | null;
@@ -169,6 +195,7 @@ export async function finishAnswer(
       content: f.content,
       status: f.status,
       aiGenerated: f.aiGenerated,
+      ...(f.triage ? { triage: f.triage } : {}),
       finishReason: f.finishReason,
       errorCode: f.errorCode,
       promptTokens: f.usage?.promptTokens ?? null,

@@ -20,6 +20,9 @@ export const TriageSchema = z
     category: z.string(),
     message: z.string(),
     actions: z.array(z.object({ type: z.literal('call'), number: z.string(), label: z.string() })),
+    source: z.enum(['rules', 'model']).optional().openapi({
+      description: 'rules: found in the question before any model call; model: judged while answering',
+    }),
   })
   .openapi('Triage');
 
@@ -33,10 +36,15 @@ export const MessageSchema = z
     role: z.enum(['user', 'assistant']),
     content: z.string(),
     imageIds: z.array(z.string()),
-    status: z.enum(['complete', 'incomplete', 'error', 'blocked']).openapi({
+    status: z.enum(['streaming', 'complete', 'incomplete', 'error', 'blocked']).openapi({
       description:
-        'incomplete: the answer stopped after some text (upstream cut, timeout, client gone); ' +
+        'streaming: still being written (follow it with …/messages/{messageId}/stream); ' +
+        'incomplete: the answer stopped after some text (upstream cut, timeout, stopped by the user); ' +
         'error: it failed before any text; blocked: a content-safety check refused it',
+    }),
+    finishReason: z.string().nullable().optional().openapi({
+      description:
+        'assistant messages: stop, length, triage, blocked, stopped (POST …/stop), or null while written or after a failure',
     }),
     triage: TriageSchema.optional(),
     model: z.string().optional(),

@@ -4,7 +4,7 @@
 import { Writable } from 'node:stream';
 import { dispatcher, type LocalServer, loadApps, startServer } from '../../dev/server.js';
 import { loadConfig } from '../../lib/config/index.js';
-import type { DbHandle } from '../../lib/db/index.js';
+import { type DbHandle, openDatabase } from '../../lib/db/index.js';
 import { createLogger } from '../../lib/logger.js';
 import { createRuntime, type Runtime, type RuntimeOverrides } from '../../lib/runtime.js';
 import { type PgTestDb, pgliteDb, postgresDb } from './db.js';
@@ -15,6 +15,8 @@ export type Json = any;
 
 export type HarnessOptions = {
   db?: 'pglite' | 'postgres' | 'postgres-pg';
+  /** A second instance: the same PostgreSQL database as this harness (its own connections and runtime). */
+  sameDatabaseAs?: Harness;
   env?: Record<string, string | undefined>;
   overrides?: Omit<RuntimeOverrides, 'log' | 'dbHandle'>;
 };
@@ -73,7 +75,10 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   const config = loadConfig(testEnv(opts.env));
   let pg: PgTestDb | undefined;
   let db: DbHandle;
-  if (opts.db === 'postgres' || opts.db === 'postgres-pg') {
+  const shared = opts.sameDatabaseAs?.pg;
+  if (shared) {
+    db = await openDatabase({ url: shared.url, driver: 'pg' });
+  } else if (opts.db === 'postgres' || opts.db === 'postgres-pg') {
     pg = await postgresDb(opts.db === 'postgres' ? 'neon' : 'pg');
     db = pg.handle;
   } else {

@@ -2,7 +2,8 @@
 import { createSseParser } from '../../client/sse.js';
 import type { Json } from './harness.js';
 
-export type ReadEvent = { event: string; data: Json };
+/** `id` is the event's SSE id: for chat, the answer's offset after it. */
+export type ReadEvent = { event: string; data: Json; id?: string };
 export type ReadSse = { events: ReadEvent[]; comments: string[]; names: string[] };
 
 /**
@@ -20,7 +21,11 @@ export async function readSse(res: Response, stopAfter?: (e: ReadEvent) => boole
       const { done, value } = await reader.read();
       if (done) break;
       for (const e of parser.feed(value)) {
-        const ev = { event: e.event, data: JSON.parse(e.data) };
+        const ev: ReadEvent = {
+          event: e.event,
+          data: JSON.parse(e.data),
+          ...(e.id !== undefined ? { id: e.id } : {}),
+        };
         events.push(ev);
         if (stopAfter?.(ev)) {
           await reader.cancel();

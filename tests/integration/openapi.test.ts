@@ -52,7 +52,8 @@ import {
 import { fetchTransport } from '../../client/transports/fetch.js';
 import type { MockLlm } from '../../dev/mock-llm/index.js';
 import type { LocalServer } from '../../dev/server.js';
-import type { DoneEvent, ErrorEvent, MetaEvent } from '../../lib/chat/engine.js';
+import type { DoneEvent, ErrorEvent } from '../../lib/chat/bus.js';
+import type { MetaEvent } from '../../lib/chat/outcome.js';
 import type { ChatResultSchema } from '../../lib/chat/schemas.js';
 import type {
   ConversationSchema,
@@ -661,6 +662,7 @@ describe('(c) the client’s types match the server', () => {
           imageIds: 'required',
           status: 'required',
           triage: 'optional',
+          finishReason: 'optional-nullable',
           model: 'optional',
           usage: 'optional',
           aiGenerated: 'required',
@@ -677,6 +679,7 @@ describe('(c) the client’s types match the server', () => {
           category: 'required',
           message: 'required',
           actions: 'required',
+          source: 'optional',
         }),
       ],
       [
@@ -912,7 +915,13 @@ describe('(c) the client’s types match the server', () => {
       [
         'Message.status',
         enumAt(component('Message'), ['status']),
-        members<Message['status']>()({ complete: true, incomplete: true, error: true, blocked: true }),
+        members<Message['status']>()({
+          streaming: true,
+          complete: true,
+          incomplete: true,
+          error: true,
+          blocked: true,
+        }),
       ],
       [
         'Upload.status',

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import { startWechatStub, type WechatStub } from '../../dev/wechat-stub/index.js';
-import { BLOCKED_NOTICE } from '../../lib/chat/engine.js';
+import { BLOCKED_NOTICE } from '../../lib/chat/writer.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 describe('chat with WeChat content security', () => {

@@ -145,6 +145,7 @@ describe('conversations', () => {
       content: 'm3',
       imageIds: [],
       status: 'complete',
+      finishReason: null,
       aiGenerated: true,
       disclaimer: expect.stringContaining('AI'),
       createdAt: expect.any(String),
@@ -154,10 +155,24 @@ describe('conversations', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('shows an answer being written as streaming', async () => {
+    const c = await create(alice, 'writing');
+    const db = await h.rt.db();
+    await insertMessage(db, alice.userId, c.id, {
+      role: 'assistant',
+      content: '一半',
+      status: 'streaming',
+      createdAt: new Date(),
+    });
+    const r = await h.call('GET', `/conversations/${c.id}/messages`, { token: alice.token });
+    expect(r.json.items.map((m: Json) => m.status)).toEqual(['streaming']);
+  });
+
   it('shows an answer left `streaming` by a dead process as incomplete (or error when empty)', async () => {
     const c = await create(alice, 'crash');
     const db = await h.rt.db();
-    const at = new Date();
+    // Older than any answer may be written (LLM_TIMEOUT_MS is at most 600 s).
+    const at = new Date(Date.now() - 11 * 60_000);
     await insertMessage(db, alice.userId, c.id, {
       role: 'assistant',
       content: '一半',

@@ -1,0 +1,262 @@
+// The one owner of a chat turn. A route parses and hands over; `startChat` decides the order:
+//   1. the Idempotency-Key is claimed, once (a retry gets the stored result, before any limit);
+//   2. triage by the rules, on the question alone (an emergency skips every limit and check);
+//   3. together: the images (plain data, the caller's and ready), the conversation's ownership,
+//      the health profile and history, the limits with the stream slot and token reservation, and
+//      content security on the question;
+//   4. one transaction stores the question and the answer row (and a new conversation);
+//   5. the answer is written in the background (lib/chat/writer.ts), or, for an emergency or a
+//      refused question, is already whole.
+// Anything refused before step 4 frees the key and gives back the slot and reservation.
+import { and, eq } from 'drizzle-orm';
+import { attachFiles, insertMessage, recentMessages } from '../conversations/messages.js';
+import { createConversation, getConversationOrThrow, touchConversation } from '../conversations/service.js';
+import type { Db } from '../db/index.js';
+import { type FileRow, type HealthProfile, type Message, type Triage, users } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import { acquireModelLease, enforceLimit, type ModelLease, NO_LEASE } from '../limits.js';
+import { estimateTokens } from '../llm/tokens.js';
+import type { LimitResult } from '../ratelimit/index.js';
+import type { Runtime } from '../runtime.js';
+import { buildSystemPrompt, triage } from '../safety/index.js';
+import { contentCheckEnabled } from '../wechat/content.js';
+import { historyWindow } from './history.js';
+import { claimKey, type IdempotencyScope, releaseKey, requestHash } from './idempotency.js';
+import { type ChatOutcome, type ChatTurn, isOutcome, remember, toOutcome } from './outcome.js';
+import { titleFromQuestion } from './title.js';
+import { type AnswerGuard, BLOCKED_NOTICE, finalContentCheck, startAnswer } from './writer.js';
+
+export type ChatUser = { id: string; openid: string; role: 'user' | 'admin' };
+/** Who asks and where: the runtime, the signed-in user, the request id for logs. */
+export type ChatCtx = { rt: Runtime; user: ChatUser; requestId: string };
+
+export type ChatInput = {
+  /** The function's name: Idempotency-Keys are per user and route. */
+  route: string;
+  /** The validated body: what is asked, and what a retry's body is compared with. */
+  body: { conversationId?: string; content: string; imageIds?: string[] };
+  /** CHAT_MODEL for text, VISION_MODEL for images. */
+  model: string;
+  idempotencyKey?: string;
+};
+
+export type ChatStart =
+  | { kind: 'replay'; outcome: ChatOutcome }
+  | {
+      kind: 'answer';
+      turn: ChatTurn;
+      /** Settles once the answer is stored (at once for an emergency or a refused question). */
+      outcome: Promise<ChatOutcome>;
+      /** The limits passed, for RateLimit-* headers. */
+      limits: LimitResult[];
+    };
+
+/** How many earlier messages are read to fill the history budget. */
+const HISTORY_SCAN = 100;
+const SYSTEM_PROMPT_ESTIMATE = 800;
+const IMAGE_TOKEN_ESTIMATE = 1_000;
+
+/** Tokens a turn may use at most, reserved from the daily quota before the model is asked. */
+function estimateTurnTokens(rt: Runtime, input: ChatInput): number {
+  const images = (input.body.imageIds?.length ?? 0) * IMAGE_TOKEN_ESTIMATE;
+  return (
+    SYSTEM_PROMPT_ESTIMATE +
+    estimateTokens(input.body.content) +
+    images +
+    rt.config.HISTORY_TOKEN_BUDGET +
+    rt.config.LLM_MAX_OUTPUT_TOKENS
+  );
+}
+
+async function healthProfileOf(db: Db, userId: string): Promise<HealthProfile | null> {
+  const [row] = await db
+    .select({ p: users.healthProfile })
+    .from(users)
+    .where(and(eq(users.id, userId)));
+  return row?.p ?? null;
+}
+
+/** The chat limits, the stream slot and the token reservation, asked for together. */
+async function passLimits(
+  rt: Runtime,
+  user: ChatUser,
+  estimate: number,
+): Promise<{ lease: ModelLease; limits: LimitResult[] }> {
+  const settled = await Promise.allSettled([
+    enforceLimit(rt, 'chat:user:minute', user.id),
+    enforceLimit(rt, 'chat:user:day', user.id),
+    enforceLimit(rt, 'global', 'all'),
+    acquireModelLease(rt, user, estimate),
+  ]);
+  const [minute, day, global, lease] = settled;
+  const refused = settled.find((s) => s.status === 'rejected');
+  if (refused) {
+    if (lease.status === 'fulfilled') await lease.value.finish(0);
+    throw refused.reason;
+  }
+  const limits = [minute, day, global]
+    .map((s) => (s.status === 'fulfilled' ? s.value : null))
+    .filter((r): r is LimitResult => r !== null);
+  return { lease: lease.status === 'fulfilled' ? lease.value : NO_LEASE, limits };
+}
+
+async function isRiskyQuestion(rt: Runtime, openid: string, content: string): Promise<boolean> {
+  if (!contentCheckEnabled(rt)) return false;
+  const { checkText } = await import('../wechat/content.js');
+  return (await checkText(rt, { content, openid, scene: 2 })) === 'risky';
+}
+
+/** Gives back whatever a refused turn held, and frees its key. */
+async function settleAll<T>(parts: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(parts);
+  const refused = settled.find((s) => s.status === 'rejected');
+  if (refused) throw refused.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
+export async function startChat(ctx: ChatCtx, input: ChatInput): Promise<ChatStart> {
+  const { rt, user } = ctx;
+  const db = await rt.db();
+  const now = rt.now();
+  const { body } = input;
+
+  let scope: IdempotencyScope | undefined;
+  if (input.idempotencyKey) {
+    scope = { userId: user.id, route: input.route, key: input.idempotencyKey };
+    const claim = await claimKey(db, scope, requestHash(body), now);
+    if (!claim.claimed) {
+      if (!isOutcome(claim.result)) throw new AppError('CONFLICT', 'stored result unreadable; use a new key');
+      return { kind: 'replay', outcome: claim.result };
+    }
+  }
+
+  let lease: ModelLease = NO_LEASE;
+  try {
+    // Warning signs are answered whatever the limits say: that answer costs no model call.
+    const found: Triage | null = triage(body.content, {
+      emergencyNumber: rt.config.EMERGENCY_NUMBER,
+      crisisLine: rt.config.CRISIS_LINE,
+    });
+    const emergency = found ? { ...found, source: 'rules' as const } : null;
+    const imageIds = body.imageIds ?? [];
+    const [images, , profile, earlier, limited, risky] = await settleAll<unknown>([
+      imageIds.length
+        ? import('../uploads/chat-images.js').then((m) =>
+            m.checkChatImages(rt, user.id, imageIds, body.conversationId),
+          )
+        : Promise.resolve([]),
+      body.conversationId ? getConversationOrThrow(db, user.id, body.conversationId) : Promise.resolve(null),
+      // Consent is required on chat routes, so the profile may be part of the model's context.
+      emergency ? Promise.resolve(null) : healthProfileOf(db, user.id),
+      emergency || !body.conversationId
+        ? Promise.resolve([])
+        : recentMessages(db, user.id, body.conversationId, HISTORY_SCAN),
+      emergency
+        ? Promise.resolve({ lease: NO_LEASE, limits: [] })
+        : passLimits(rt, user, estimateTurnTokens(rt, input)).then((r) => {
+            lease = r.lease;
+            return r;
+          }),
+      // Content security only for what would reach the model: emergency guidance is never withheld.
+      emergency ? Promise.resolve(false) : isRiskyQuestion(rt, user.openid, body.content),
+    ]).catch(async (err: unknown) => {
+      await lease.finish(0);
+      throw err;
+    });
+    const blocked = risky === true;
+    const stored = await storeTurn(db, user.id, body, now, emergency, blocked);
+    const turn: ChatTurn = {
+      userId: user.id,
+      route: input.route,
+      ...stored,
+      openid: user.openid,
+      systemPrompt: buildSystemPrompt({
+        healthProfile: profile as HealthProfile | null,
+        now,
+        emergencyNumber: rt.config.EMERGENCY_NUMBER,
+        crisisLine: rt.config.CRISIS_LINE,
+      }),
+      history: historyWindow(
+        earlier as Awaited<ReturnType<typeof recentMessages>>,
+        rt.config.HISTORY_TOKEN_BUDGET,
+      ),
+      idempotency: scope,
+    };
+    const { limits } = limited as { limits: LimitResult[] };
+    if (emergency || blocked) {
+      await lease.finish(0);
+      const outcome = toOutcome(turn, turn.assistantMessage, null);
+      await remember(rt, db, turn, outcome);
+      return { kind: 'answer', turn, outcome: Promise.resolve(outcome), limits };
+    }
+    const rows = images as FileRow[];
+    const guards = [finalContentCheck(rt, user.openid)].filter((g): g is AnswerGuard => g !== null);
+    const outcome = startAnswer(
+      rt,
+      turn,
+      {
+        model: input.model,
+        requestId: ctx.requestId,
+        lease,
+        imageParts: rows.length
+          ? () => import('../uploads/chat-images.js').then((m) => m.imagePartsFor(rt, rows))
+          : undefined,
+      },
+      guards,
+    );
+    return { kind: 'answer', turn, outcome, limits };
+  } catch (err) {
+    if (scope) await releaseKey(db, scope).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The question and the answer row (and a new conversation), in one transaction. */
+async function storeTurn(
+  db: Db,
+  userId: string,
+  body: ChatInput['body'],
+  now: Date,
+  emergency: Triage | null,
+  blocked: boolean,
+): Promise<{ conversationId: string; userMessage: Message; assistantMessage: Message }> {
+  const imageIds = body.imageIds ?? [];
+  return db.transaction(async (tx) => {
+    const conversationId =
+      body.conversationId ??
+      (await createConversation(tx, userId, { title: titleFromQuestion(body.content), now })).id;
+    const userMessage = await insertMessage(tx, userId, conversationId, {
+      role: 'user',
+      content: body.content,
+      status: blocked ? 'blocked' : 'complete',
+      imageIds,
+      createdAt: now,
+    });
+    const assistantMessage = await insertMessage(
+      tx,
+      userId,
+      conversationId,
+      emergency
+        ? {
+            role: 'assistant',
+            content: emergency.message,
+            status: 'complete',
+            triage: emergency,
+            finishReason: 'triage',
+            createdAt: now,
+          }
+        : blocked
+          ? {
+              role: 'assistant',
+              content: BLOCKED_NOTICE,
+              status: 'blocked',
+              finishReason: 'blocked',
+              createdAt: now,
+            }
+          : { role: 'assistant', content: '', status: 'streaming', aiGenerated: true, createdAt: now },
+    );
+    await attachFiles(tx, userId, conversationId, imageIds);
+    await touchConversation(tx, userId, conversationId, now);
+    return { conversationId, userMessage, assistantMessage };
+  });
+}

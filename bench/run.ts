@@ -7,6 +7,7 @@ import { FUNCTION_NAMES } from '../lib/functions.js';
 import { type ColdImportResult, checkLine, coldImports } from './cold-import.js';
 import { loadLines, loadTest } from './load.js';
 import { overhead, overheadLines } from './overhead.js';
+import { resumeDelay, resumeLines } from './resume.js';
 import { loadText, log, machineFacts, ms, QUICK, round, table } from './support.js';
 import { ttft, ttftLines } from './ttft.js';
 
@@ -102,6 +103,12 @@ sections.push(
     lines: ttftLines(await ttft()),
     ok: true,
   })),
+);
+sections.push(
+  await section('Resume delay: an answer followed on another instance', async () => {
+    const r = await resumeDelay();
+    return { lines: resumeLines(r), ok: r.joinedEqual === r.answers };
+  }),
 );
 sections.push(
   await section('Load: concurrent chat streams', async () => {

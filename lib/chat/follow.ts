@@ -10,10 +10,12 @@ import { AppError, ERROR_CODES, notFound } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { AI_DISCLAIMER } from '../safety/index.js';
 import type { AnswerEvent } from './bus.js';
-import { Cursor, type EventSink } from './live.js';
+import { Cursor, type EventSink, type LiveAnswer } from './live.js';
 
 /** How often a follower on another instance reads the bus. */
 export const BUS_POLL_MS = 100;
+/** How long a follower waits for an answer's first events on the bus before reading the row. */
+const BUS_GRACE_MS = 3_000;
 /** How often a follower reads the row when there is no bus. */
 const ROW_POLL_MS = 1_000;
 /** While following the bus, how often the row is checked in case the writer died. */
@@ -111,6 +113,19 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** The writer's next event, or the follower leaving. */
+function nextOrGone(local: LiveAnswer, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const gone = () => resolve();
+    signal.addEventListener('abort', gone, { once: true });
+    void local.next().then(() => {
+      signal.removeEventListener('abort', gone);
+      resolve();
+    });
+  });
+}
+
 async function sendEvents(cursor: Cursor, events: readonly AnswerEvent[], sink: EventSink): Promise<boolean> {
   for (const e of events) if (await cursor.apply(e, sink)) return true;
   return false;
@@ -147,7 +162,7 @@ export async function followAnswer(
         if (e && (await cursor.apply(e, sink))) return;
       }
       if (local.ended) return;
-      await Promise.race([local.next(), pause(ROW_CHECK_MS, signal)]);
+      await nextOrGone(local, signal);
     }
     return;
   }
@@ -161,14 +176,17 @@ export async function followAnswer(
   if (bus) {
     let i = 0;
     let checked = Date.now();
+    const since = Date.now();
     while (!signal.aborted) {
       let got: AnswerEvent[] | null = null;
       try {
         got = await bus.read(row.id, i);
       } catch {
-        got = null;
+        break; // the bus is down: follow the row instead
       }
-      if (got === null && i === 0) break; // no log here: follow the row instead
+      // No log yet: the writer's first batch may still be on its way; past the grace period it
+      // is not publishing here (no bus where it runs, or the log expired): follow the row.
+      if (got === null && i === 0 && Date.now() - since > BUS_GRACE_MS) break;
       if (got) {
         i += got.length;
         if (await sendEvents(cursor, got, sink)) return;

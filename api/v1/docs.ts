@@ -4,10 +4,9 @@
 import { html, raw } from 'hono/html';
 import { mergeDocuments } from '../../lib/docs/openapi.js';
 import { renderReference } from '../../lib/docs/page.js';
-import { FUNCTION_NAMES } from '../../lib/functions.js';
 import { type App, createApp } from '../../lib/http/app.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
-import { loaders } from '../_functions.js';
+import { apiLoaders } from '../_apis.js';
 
 export function build(runtime: () => Runtime = getRuntime): App {
   // Served at /api/v1/docs and /api/v1/openapi.json, so this app is based at /api/v1.
@@ -16,10 +15,7 @@ export function build(runtime: () => Runtime = getRuntime): App {
   const document = async () => {
     if (!doc) {
       const apps: App[] = [];
-      for (const name of FUNCTION_NAMES) {
-        if (name === 'docs') continue;
-        apps.push((await loaders[name]()).build(runtime));
-      }
+      for (const load of Object.values(apiLoaders)) apps.push((await load()).build(runtime));
       doc = mergeDocuments(apps, runtime().config.SERVICE_VERSION);
     }
     return doc;

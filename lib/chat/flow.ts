@@ -8,11 +8,21 @@
 //   5. the answer is written in the background (lib/chat/writer.ts), or, for an emergency or a
 //      refused question, is already whole.
 // Anything refused before step 4 frees the key and gives back the slot and reservation.
-import { and, eq } from 'drizzle-orm';
-import { attachFiles, insertMessage, recentMessages } from '../conversations/messages.js';
-import { createConversation, getConversationOrThrow, touchConversation } from '../conversations/service.js';
+import { and, eq, inArray } from 'drizzle-orm';
+import { recentMessages } from '../conversations/messages.js';
+import { getConversationOrThrow } from '../conversations/service.js';
 import type { Db } from '../db/index.js';
-import { type FileRow, type HealthProfile, type Message, type Triage, users } from '../db/schema.js';
+import {
+  conversations,
+  type FileRow,
+  files,
+  type HealthProfile,
+  type Message,
+  messages,
+  type NewMessage,
+  type Triage,
+  users,
+} from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { acquireModelLease, enforceLimit, type ModelLease, NO_LEASE } from '../limits.js';
 import { estimateTokens } from '../llm/tokens.js';
@@ -211,7 +221,11 @@ export async function startChat(ctx: ChatCtx, input: ChatInput): Promise<ChatSta
   }
 }
 
-/** The question and the answer row (and a new conversation), in one transaction. */
+/**
+ * The question and the answer row, a new conversation or the existing one moved to the top, and
+ * the images tied to it: one statement (data-modifying CTEs), so one round trip before `meta`.
+ * The messages are inserted in one VALUES list, so the question's seq is below the answer's.
+ */
 async function storeTurn(
   db: Db,
   userId: string,
@@ -221,42 +235,67 @@ async function storeTurn(
   blocked: boolean,
 ): Promise<{ conversationId: string; userMessage: Message; assistantMessage: Message }> {
   const imageIds = body.imageIds ?? [];
-  return db.transaction(async (tx) => {
-    const conversationId =
-      body.conversationId ??
-      (await createConversation(tx, userId, { title: titleFromQuestion(body.content), now })).id;
-    const userMessage = await insertMessage(tx, userId, conversationId, {
-      role: 'user',
-      content: body.content,
-      status: blocked ? 'blocked' : 'complete',
-      imageIds,
-      createdAt: now,
-    });
-    const assistantMessage = await insertMessage(
-      tx,
-      userId,
-      conversationId,
-      emergency
-        ? {
-            role: 'assistant',
-            content: emergency.message,
-            status: 'complete',
-            triage: emergency,
-            finishReason: 'triage',
+  const conversationId = body.conversationId ?? crypto.randomUUID();
+  const activity = { lastMessageAt: now, activityAt: now, updatedAt: now };
+  const conversation = body.conversationId
+    ? db.$with('conversation').as(
+        db
+          .update(conversations)
+          .set(activity)
+          .where(and(eq(conversations.userId, userId), eq(conversations.id, conversationId)))
+          .returning({ id: conversations.id }),
+      )
+    : db.$with('conversation').as(
+        db
+          .insert(conversations)
+          .values({
+            id: conversationId,
+            userId,
+            title: titleFromQuestion(body.content),
             createdAt: now,
-          }
-        : blocked
-          ? {
-              role: 'assistant',
-              content: BLOCKED_NOTICE,
-              status: 'blocked',
-              finishReason: 'blocked',
-              createdAt: now,
-            }
-          : { role: 'assistant', content: '', status: 'streaming', aiGenerated: true, createdAt: now },
-    );
-    await attachFiles(tx, userId, conversationId, imageIds);
-    await touchConversation(tx, userId, conversationId, now);
-    return { conversationId, userMessage, assistantMessage };
+            ...activity,
+          })
+          .returning({ id: conversations.id }),
+      );
+  const images = db.$with('images').as(
+    db
+      .update(files)
+      .set({ conversationId })
+      .where(and(eq(files.userId, userId), inArray(files.id, imageIds.length ? imageIds : [''])))
+      .returning({ id: files.id }),
+  );
+  const row = (
+    m: Omit<NewMessage, 'id' | 'conversationId' | 'userId' | 'createdAt' | 'updatedAt'>,
+  ): NewMessage => ({
+    id: crypto.randomUUID(),
+    conversationId,
+    userId,
+    createdAt: now,
+    updatedAt: now,
+    ...m,
   });
+  const question = row({
+    role: 'user',
+    content: body.content,
+    status: blocked ? 'blocked' : 'complete',
+    imageIds,
+  });
+  const answer = row(
+    emergency
+      ? {
+          role: 'assistant',
+          content: emergency.message,
+          status: 'complete',
+          triage: emergency,
+          finishReason: 'triage',
+        }
+      : blocked
+        ? { role: 'assistant', content: BLOCKED_NOTICE, status: 'blocked', finishReason: 'blocked' }
+        : { role: 'assistant', content: '', status: 'streaming', aiGenerated: true },
+  );
+  const stored = await db.with(conversation, images).insert(messages).values([question, answer]).returning();
+  const userMessage = stored.find((m) => m.id === question.id);
+  const assistantMessage = stored.find((m) => m.id === answer.id);
+  if (!userMessage || !assistantMessage) throw new Error('insert returned no row');
+  return { conversationId, userMessage, assistantMessage };
 }

@@ -267,6 +267,7 @@ export type User = InferSelectModel<typeof users>;
 export type NewUser = InferInsertModel<typeof users>;
 export type Conversation = InferSelectModel<typeof conversations>;
 export type Message = InferSelectModel<typeof messages>;
+export type NewMessage = InferInsertModel<typeof messages>;
 export type FileRow = InferSelectModel<typeof files>;
 export type SystemLog = InferSelectModel<typeof systemLogs>;
 export type AuditRow = InferSelectModel<typeof auditLog>;

@@ -9,7 +9,15 @@ import { ApiError, ChatStreamError, ERROR_STATUS } from './errors.js';
 import type { CallOptions, ChatStreamOptions, ChatStreamResult } from './index.js';
 import { createSseParser, type SseEvent, utf8Decoder } from './sse.js';
 import { abortedError, createAbort, onAbort, type ResponseHead, type Transport } from './transport.js';
-import type { ChatDone, ChatErrorData, ChatEvent, ChatMeta, Message, Triage } from './types.js';
+import type {
+  AnswerStreamQuery,
+  ChatDone,
+  ChatErrorData,
+  ChatEvent,
+  ChatMeta,
+  Message,
+  Triage,
+} from './types.js';
 
 // ---- public types ------------------------------------------------------------------------------
 
@@ -372,9 +380,10 @@ class AnswerRun {
   }
 
   private resumeRequest(ids: Ids): Request {
+    const query: Required<AnswerStreamQuery> = { after: this.offset };
     return {
       method: 'GET',
-      url: `${this.d.base}/conversations/${seg(ids.conversationId)}/messages/${seg(ids.messageId)}/stream?after=${this.offset}`,
+      url: `${this.d.base}/conversations/${seg(ids.conversationId)}/messages/${seg(ids.messageId)}/stream?after=${query.after}`,
       headers: { accept: 'text/event-stream' },
     };
   }

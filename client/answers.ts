@@ -217,8 +217,9 @@ class AnswerRun {
     follow: (Ids & { text: string; after: number }) | undefined,
     private readonly settled: (run: AnswerRun, finished: boolean) => void,
   ) {
+    // The call's options over the client's; `false` at the call turns it off, an object at the call on.
     const r = o.resume ?? d.resume;
-    this.policy = r === false ? undefined : { ...RESUME_DEFAULTS, ...(r ?? {}) };
+    this.policy = r === false ? undefined : { ...RESUME_DEFAULTS, ...(d.resume || {}), ...(o.resume || {}) };
     this.idsReady = new Promise((resolve) => {
       this.idsKnown = resolve;
     });

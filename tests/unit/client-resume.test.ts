@@ -415,4 +415,49 @@ describe('stop, followAnswer, resumeAnswers', () => {
     // Finished answers are no longer followed.
     expect(t.client.resumeAnswers()).toEqual([]);
   });
+
+  it('resumeAnswers() reconnects a stream silent for longer than staleMs at once, without a backoff wait', async () => {
+    const rec = recorder();
+    const t = setup(
+      [
+        sends(ev('meta', META, 0) + ev('delta', { text: '一' }, 1), 'hang'),
+        sends(ev('meta', META, 0) + ev('delta', { text: '二' }, 2) + ev('done', DONE, 2)),
+      ],
+      { resume: { stallMs: 0, staleMs: 30, initialDelayMs: 60_000 } },
+    );
+    const answer = t.client.textChat({ content: 'x' }, rec);
+    while (answer.text !== '一') await new Promise((r) => setTimeout(r, 1));
+    // Not silent long enough yet: nothing happens.
+    t.client.resumeAnswers();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(t.streams()).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 40));
+    t.client.resumeAnswers();
+    expect((await answer).text).toBe('一二');
+    expect(path(t.streams()[1])).toBe('/conversations/c1/messages/m2/stream?after=1');
+    expect(rec.states.some((s) => s.state === 'waiting')).toBe(false);
+  });
+
+  it('per call: `resume: false` turns it off, options merge over the client’s', async () => {
+    const cut = () => sends(ev('meta', META, 0) + ev('delta', { text: '一' }, 1), interruptedErr());
+    const off = setup([cut()], { resume: FAST });
+    await expect(off.client.textChat({ content: 'x' }, { resume: false })).rejects.toMatchObject({
+      code: 'NETWORK_ERROR',
+      partial: { text: '一' },
+    });
+    expect(off.streams()).toHaveLength(1);
+    const rec = recorder();
+    const merged = setup([cut(), async () => interruptedErr()], {
+      resume: { initialDelayMs: 3, maxDelayMs: 3 },
+    });
+    await expect(
+      merged.client.textChat({ content: 'x' }, { ...rec, resume: { retries: 1 } }),
+    ).rejects.toMatchObject({
+      code: 'STREAM_INTERRUPTED',
+    });
+    expect(merged.streams()).toHaveLength(2);
+    expect(
+      rec.states.filter((s) => s.state === 'waiting').map((s) => s.state === 'waiting' && s.delayMs),
+    ).toEqual([3]);
+  });
 });

@@ -206,6 +206,8 @@ class AnswerRun {
   private progress = 0;
   private live: Live | undefined;
   private wake: (() => void) | undefined;
+  /** This round ended by running out of tries (then `resume()` may start another). */
+  private gaveUp = false;
   private readonly policy: Required<ResumeOptions> | undefined;
   private idsKnown: (ids: Ids | undefined) => void = () => {};
   private readonly idsReady: Promise<Ids | undefined>;
@@ -294,6 +296,7 @@ class AnswerRun {
   }
 
   private async run(): Promise<ChatStreamResult> {
+    this.gaveUp = false;
     try {
       const result = await this.follow();
       this.setState({ state: 'done', result });
@@ -301,7 +304,7 @@ class AnswerRun {
       return result;
     } catch (err) {
       const error = this.final(err);
-      const gaveUp = error instanceof ChatStreamError && this.state === 'interrupted';
+      const gaveUp = this.gaveUp && error instanceof ChatStreamError;
       if (gaveUp) this.setState({ state: 'interrupted', offset: this.offset, error });
       else this.setState({ state: 'failed', error });
       if (!this.ids) this.idsKnown(undefined);
@@ -328,7 +331,7 @@ class AnswerRun {
       if (end.now) continue;
       failures += 1;
       if (failures > this.policy.retries) {
-        this.state = 'interrupted';
+        this.gaveUp = true;
         throw new ApiError({
           status: end.error.status,
           code: 'STREAM_INTERRUPTED',
@@ -366,17 +369,16 @@ class AnswerRun {
   /** Waits `ms`, less if `resume()`/`stop()` wake it or the caller aborts. */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const unlink = onAbort(this.o.signal, done);
-      function done() {
+      let unlink = () => {};
+      const done = () => {
         clearTimeout(timer);
         unlink();
-        resolve();
-      }
-      this.wake = () => {
         this.wake = undefined;
-        done();
+        resolve();
       };
+      const timer = setTimeout(done, ms);
+      unlink = onAbort(this.o.signal, done);
+      this.wake = done;
     });
   }
 

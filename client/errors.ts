@@ -9,7 +9,7 @@ export type ClientErrorCode =
   | 'ABORTED'
   /** An answer the contract does not allow (not JSON, no event stream where one was asked for). */
   | 'INVALID_RESPONSE'
-  /** A chat stream that ended without `done` or `error`. */
+  /** A chat stream that ended without `done` or `error` (and, after `meta`, could not be resumed). */
   | 'STREAM_INTERRUPTED'
   /** Object storage refused the upload form (its status is kept). */
   | 'UPLOAD_FAILED';

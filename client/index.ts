@@ -1,23 +1,24 @@
 // The mini-program's client of the v1 contract (../shared/API.md): typed calls, the chat stream,
 // the upload sequence and token refresh. No runtime dependencies and no DOM or Node APIs; the
 // platform comes in as a Transport (transports/wx.ts in the mini-program, transports/fetch.ts elsewhere).
-import { ApiError, ChatStreamError, ERROR_STATUS } from './errors.js';
-import { createSseParser, type SseEvent, utf8Decoder } from './sse.js';
+import {
+  type AnswerCalls,
+  type AnswerState,
+  type ChatAnswer,
+  createAnswers,
+  type ResumeOptions,
+} from './answers.js';
+import { ApiError, ERROR_STATUS } from './errors.js';
 import {
   type AbortSignalLike,
   abortedError,
-  createAbort,
   type HttpMethod,
-  onAbort,
-  type ResponseHead,
   type Transport,
   type TransportResponse,
   type UploadFile,
 } from './transport.js';
 import type {
   AuditEntry,
-  ChatDone,
-  ChatErrorData,
   ChatEvent,
   ChatMeta,
   ChatResult,
@@ -55,6 +56,16 @@ import type {
   VisionChatRequest,
 } from './types.js';
 
+export type {
+  AnswerCalls,
+  AnswerControl,
+  AnswerState,
+  AnswerStateName,
+  ChatAnswer,
+  FollowAnswerOptions,
+  ResumeOptions,
+} from './answers.js';
+export { RESUME_DEFAULTS } from './answers.js';
 export type { ApiErrorInit, ChatPartial, ClientErrorCode } from './errors.js';
 export { ApiError, ChatStreamError, ERROR_STATUS, isApiError } from './errors.js';
 export type {
@@ -72,6 +83,7 @@ export type {
 export { createAbort } from './transport.js';
 // Listed one by one: `export type *` needs TypeScript 5, which not every DevTools build bundles.
 export type {
+  AnswerStreamQuery,
   AuditEntry,
   ChatDelta,
   ChatDone,
@@ -161,6 +173,8 @@ export type ClientOptions = {
   tokens?: TokenStore;
   /** The session is over (no tokens, or the refresh token was refused): time to sign in again. */
   onAuthFailure?: () => void;
+  /** How a cut chat stream is resumed (see answers.ts); `false`: a cut is an error. */
+  resume?: ResumeOptions | false;
 };
 
 export type CallOptions = { signal?: AbortSignalLike };
@@ -173,6 +187,10 @@ export type ChatStreamOptions = CallOptions & {
   onComment?: (text: string) => void;
   /** A retry with the same key and body replays the stored answer (kept 24 h). */
   idempotencyKey?: string;
+  /** Progress of the stream: resuming after a cut, given up, done (see AnswerState). */
+  onState?: (state: AnswerState) => void;
+  /** Overrides the client's `resume` for this answer. */
+  resume?: ResumeOptions | false;
 };
 
 export type ChatJsonOptions = CallOptions & { stream: false; idempotencyKey?: string };
@@ -198,7 +216,7 @@ export type UploadImageOptions = CallOptions & {
   purpose?: UploadPurpose;
 };
 
-export interface Client {
+export interface Client extends AnswerCalls {
   readonly tokens: TokenStore;
   /** Signs in with a `wx.login` code (or `dev:<name>` on a development server) and keeps the tokens. */
   login(code: string, o?: CallOptions): Promise<LoginResponse>;
@@ -223,11 +241,14 @@ export interface Client {
     delete(id: string, o?: CallOptions): Promise<void>;
     messages(id: string, query?: ListMessagesQuery, o?: CallOptions): Promise<Page<Message>>;
   };
-  /** With `{ stream: false }` one JSON answer; otherwise the event stream, resolved at `done`. */
+  /**
+   * With `{ stream: false }` one JSON answer; otherwise the event stream, resolved at `done`, resumed
+   * by itself when cut; its `stop()` stops the answer.
+   */
   textChat(body: TextChatRequest, o: ChatJsonOptions): Promise<ChatResult>;
-  textChat(body: TextChatRequest, o?: ChatStreamOptions): Promise<ChatStreamResult>;
+  textChat(body: TextChatRequest, o?: ChatStreamOptions): ChatAnswer;
   visionChat(body: VisionChatRequest, o: ChatJsonOptions): Promise<ChatResult>;
-  visionChat(body: VisionChatRequest, o?: ChatStreamOptions): Promise<ChatStreamResult>;
+  visionChat(body: VisionChatRequest, o?: ChatStreamOptions): ChatAnswer;
   uploads: {
     create(body: CreateUploadRequest, o?: CallOptions): Promise<UploadTicket>;
     complete(id: string, o?: CallOptions): Promise<CompletedUpload>;
@@ -324,39 +345,6 @@ function errorFrom(status: number, headers: Record<string, string>, text: string
     requestId: headerId,
     ...(retryAfter !== undefined ? { retryAfter } : {}),
   });
-}
-
-function decodeAll(chunks: (Uint8Array | ArrayBuffer)[]): string {
-  const d = utf8Decoder();
-  let text = '';
-  for (const c of chunks) text += d.decode(c instanceof Uint8Array ? c : new Uint8Array(c), true);
-  return text + d.decode(new Uint8Array(0), false);
-}
-
-const isEventStream = (headers: Record<string, string>) =>
-  (headers['content-type'] ?? '').toLowerCase().startsWith('text/event-stream');
-
-/** A chat event from the wire, or undefined for events this client does not know (newer servers). */
-function toChatEvent(e: SseEvent): ChatEvent | undefined {
-  const data = parseJson(e.data);
-  if (!isRecord(data)) return undefined;
-  // The payloads are the server's; their shapes are checked against the contract by the tests.
-  switch (e.event) {
-    case 'meta':
-      return { event: 'meta', data: data as ChatMeta };
-    case 'triage':
-      return { event: 'triage', data: data as Triage };
-    case 'delta':
-      return typeof data.text === 'string' ? { event: 'delta', data: { text: data.text } } : undefined;
-    case 'replace':
-      return typeof data.text === 'string' ? { event: 'replace', data: { text: data.text } } : undefined;
-    case 'done':
-      return { event: 'done', data: data as ChatDone };
-    case 'error':
-      return { event: 'error', data: data as ChatErrorData };
-    default:
-      return undefined;
-  }
 }
 
 const IMAGE_TYPES: Record<string, string> = {
@@ -484,158 +472,30 @@ export function createClient(opts: ClientOptions): Client {
 
   const signalOf = (o: CallOptions | undefined) => (o?.signal ? { signal: o.signal } : {});
 
-  /** One chat stream attempt; a refusal before the stream (JSON envelope) rejects with its ApiError. */
-  const streamOnce = async (
-    path: string,
-    body: TextChatRequest | VisionChatRequest,
-    o: ChatStreamOptions,
-    token: string | undefined,
-  ): Promise<ChatStreamResult> => {
-    if (o.signal?.aborted) throw abortedError();
-    const parser = createSseParser(o.onComment ? { onComment: o.onComment } : {});
-    // Headers may come late or never (then the status comes at the end): chunks wait until we know
-    // whether this is the event stream or an error envelope. State lives in one object because the
-    // transport's callbacks change it.
-    const st: {
-      mode?: 'sse' | 'body';
-      held: (Uint8Array | ArrayBuffer)[];
-      meta?: ChatMeta;
-      triage?: Triage;
-      text: string;
-      done?: ChatDone;
-      failure?: ChatErrorData;
-      callbackError?: { error: unknown };
-    } = { held: [], text: '' };
-    const inner = createAbort();
-    const unlink = onAbort(o.signal, inner.abort);
+  const stopAnswer: Client['stopAnswer'] = (conversationId, messageId, o) =>
+    json({
+      method: 'POST',
+      path: `/conversations/${seg(conversationId)}/messages/${seg(messageId)}/stop`,
+      auth: true,
+      ...signalOf(o),
+    });
+  // Chat streams: followed to their end through cuts, stopped on the server (answers.ts).
+  const answers = createAnswers({
+    base,
+    transport,
+    authed,
+    errorFrom,
+    stopAnswer,
+    ...(opts.resume !== undefined ? { resume: opts.resume } : {}),
+  });
 
-    const handle = (raw: SseEvent) => {
-      const ev = toChatEvent(raw);
-      // Nothing counts after the last event.
-      if (!ev || st.done || st.failure) return;
-      if (ev.event === 'meta') st.meta = ev.data;
-      else if (ev.event === 'triage') st.triage = ev.data;
-      else if (ev.event === 'delta') st.text += ev.data.text;
-      else if (ev.event === 'replace') st.text = ev.data.text;
-      else if (ev.event === 'done') st.done = ev.data;
-      else st.failure = ev.data;
-      if (!o.onEvent || st.callbackError) return;
-      try {
-        o.onEvent(ev);
-      } catch (error) {
-        // The app's handler failed: stop reading, and reject with its error.
-        st.callbackError = { error };
-        inner.abort();
-      }
-    };
-    const take = (chunk: Uint8Array | ArrayBuffer) => {
-      for (const e of parser.feed(chunk)) handle(e);
-    };
-    const decide = (head: ResponseHead) => {
-      const sse = isEventStream(head.headers) && (head.status === undefined || head.status === 200);
-      st.mode = sse ? 'sse' : 'body';
-      if (sse) for (const c of st.held.splice(0)) take(c);
-    };
-
-    const headers: Record<string, string> = {
-      accept: 'text/event-stream',
-      'content-type': 'application/json',
-      ...(o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    };
-    let end: ResponseHead & { status: number };
-    try {
-      end = await transport.stream(
-        { method: 'POST', url: base + path, headers, body: JSON.stringify(body), signal: inner.signal },
-        {
-          onHeaders: (head) => {
-            if (st.mode === undefined) decide(head);
-          },
-          onChunk: (chunk) => {
-            if (st.mode === 'sse') take(chunk);
-            else st.held.push(chunk);
-          },
-        },
-      );
-    } catch (err) {
-      if (st.callbackError) throw st.callbackError.error;
-      if (st.meta && err instanceof ApiError) {
-        throw new ChatStreamError(
-          { status: err.status, code: err.code, message: err.message, requestId: err.requestId },
-          { ...st.meta, text: st.text },
-        );
-      }
-      throw err;
-    } finally {
-      unlink();
-    }
-    if (st.mode === undefined) decide(end);
-    if (st.callbackError) throw st.callbackError.error;
-    const requestId = end.headers['x-request-id'] ?? '';
-    if (st.mode !== 'sse') {
-      const answer = decodeAll(st.held);
-      if (end.status >= 400) throw errorFrom(end.status, end.headers, answer);
-      throw new ApiError({
-        status: end.status,
-        code: 'INVALID_RESPONSE',
-        message: 'expected an event stream',
-        requestId,
-      });
-    }
-    parser.end();
-    const { meta, done, failure, text, triage } = st;
-    if (!meta) {
-      throw new ApiError({
-        status: end.status,
-        code: 'STREAM_INTERRUPTED',
-        message: 'stream ended early',
-        requestId,
-      });
-    }
-    const partial = { ...meta, text };
-    if (failure) {
-      throw new ChatStreamError(
-        {
-          status: ERROR_STATUS[failure.code] ?? 500,
-          code: failure.code,
-          message: failure.message,
-          requestId,
-        },
-        partial,
-      );
-    }
-    if (!done) {
-      throw new ChatStreamError(
-        { status: end.status, code: 'STREAM_INTERRUPTED', message: 'stream ended before done', requestId },
-        partial,
-      );
-    }
-    return {
-      ...meta,
-      text,
-      ...(triage ? { triage } : {}),
-      finishReason: done.finishReason,
-      usage: done.usage,
-      ...(done.disclaimer !== undefined ? { disclaimer: done.disclaimer } : {}),
-      requestId,
-    };
-  };
-
+  function chat(path: string, body: object, o: ChatJsonOptions): Promise<ChatResult>;
+  function chat(path: string, body: object, o?: ChatStreamOptions): ChatAnswer;
   function chat(
     path: string,
-    body: TextChatRequest | VisionChatRequest,
-    o: ChatJsonOptions,
-  ): Promise<ChatResult>;
-  function chat(
-    path: string,
-    body: TextChatRequest | VisionChatRequest,
-    o?: ChatStreamOptions,
-  ): Promise<ChatStreamResult>;
-  function chat(
-    path: string,
-    body: TextChatRequest | VisionChatRequest,
+    body: object,
     o?: ChatJsonOptions | ChatStreamOptions,
-  ): Promise<ChatResult | ChatStreamResult> {
+  ): Promise<ChatResult> | ChatAnswer {
     if (o?.stream === false) {
       return json<ChatResult>({
         method: 'POST',
@@ -647,25 +507,24 @@ export function createClient(opts: ClientOptions): Client {
         ...(o.idempotencyKey ? { headers: { 'idempotency-key': o.idempotencyKey } } : {}),
       });
     }
-    const so: ChatStreamOptions = o ?? {};
-    return authed((token) => streamOnce(path, body, so, token));
+    return answers.start(path, body, o ?? {});
   }
 
   function textChat(body: TextChatRequest, o: ChatJsonOptions): Promise<ChatResult>;
-  function textChat(body: TextChatRequest, o?: ChatStreamOptions): Promise<ChatStreamResult>;
+  function textChat(body: TextChatRequest, o?: ChatStreamOptions): ChatAnswer;
   function textChat(
     body: TextChatRequest,
     o?: ChatJsonOptions | ChatStreamOptions,
-  ): Promise<ChatResult | ChatStreamResult> {
+  ): Promise<ChatResult> | ChatAnswer {
     return o?.stream === false ? chat('/text-chat', body, o) : chat('/text-chat', body, o);
   }
 
   function visionChat(body: VisionChatRequest, o: ChatJsonOptions): Promise<ChatResult>;
-  function visionChat(body: VisionChatRequest, o?: ChatStreamOptions): Promise<ChatStreamResult>;
+  function visionChat(body: VisionChatRequest, o?: ChatStreamOptions): ChatAnswer;
   function visionChat(
     body: VisionChatRequest,
     o?: ChatJsonOptions | ChatStreamOptions,
-  ): Promise<ChatResult | ChatStreamResult> {
+  ): Promise<ChatResult> | ChatAnswer {
     return o?.stream === false ? chat('/vision-chat', body, o) : chat('/vision-chat', body, o);
   }
 
@@ -754,6 +613,9 @@ export function createClient(opts: ClientOptions): Client {
 
     textChat,
     visionChat,
+    followAnswer: (conversationId, messageId, o) => answers.follow(conversationId, messageId, o),
+    stopAnswer,
+    resumeAnswers: () => answers.resumeAll(),
     uploads,
 
     uploadImage: async (file, o = {}) => {

@@ -166,6 +166,12 @@ export type ChatDone = {
 };
 export type ChatErrorData = { code: ErrorCode; message: string; assistantMessageId?: string };
 
+/**
+ * GET /conversations/:id/messages/:messageId/stream: the answer from `after` characters (UTF-16 code
+ * units) on; each event's SSE id is the answer's offset after it. POST …/stop answers the Message.
+ */
+export type AnswerStreamQuery = { after?: number };
+
 /** One event of the chat stream: `meta` first, `triage`?, `delta`*, then exactly one `done` or `error`. */
 export type ChatEvent =
   | { event: 'meta'; data: ChatMeta }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { loaders } from '../../api/_functions.js';
 import type { HealthProfileSchema, UserSchema } from '../../api/v1/users.js';
 import {
+  type AnswerStreamQuery,
   ApiError,
   type AuditEntry,
   type ChatDone,
@@ -292,7 +293,14 @@ describe('(b) what the routes answer matches the document', () => {
     await refused(ann.conversations.get('missing'), 404);
 
     mock.enqueue({ reply: '多休息。' }, { reply: '多喝水。' });
-    await ann.textChat({ conversationId: conv.id, content: '头疼怎么办？' });
+    const streamed = await ann.textChat({ conversationId: conv.id, content: '头疼怎么办？' });
+    // The answer after its request: followed from an offset, stopped (a finished one is answered as it is).
+    const followed = await ann.followAnswer(conv.id, streamed.assistantMessageId, { after: 2 });
+    expect(followed.text).toBe('息。');
+    await refused(ann.followAnswer(conv.id, streamed.assistantMessageId, { after: 999 }), 400);
+    await refused(ann.followAnswer(conv.id, streamed.userMessageId), 404);
+    await ann.stopAnswer(conv.id, streamed.assistantMessageId);
+    await refused(ann.stopAnswer(conv.id, 'missing'), 404);
     await ann.textChat(
       { conversationId: conv.id, content: '还需要注意什么？' },
       { stream: false, idempotencyKey: 'walk-0001' },
@@ -860,6 +868,9 @@ describe('(c) the client’s types match the server', () => {
     expect(queryOf('/api/v1/conversations/{id}/messages')).toEqual(
       keysOf(shape<ListMessagesQuery>()({ limit: 'optional', before: 'optional' })),
     );
+    expect(queryOf('/api/v1/conversations/{id}/messages/{messageId}/stream')).toEqual(
+      keysOf(shape<AnswerStreamQuery>()({ after: 'optional' })),
+    );
     expect(queryOf('/api/v1/logs')).toEqual(
       keysOf(
         shape<ListLogsQuery>()({
@@ -981,6 +992,8 @@ describe('(c) the client’s types match the server', () => {
       'patch /api/v1/conversations/{id}',
       'delete /api/v1/conversations/{id}',
       'get /api/v1/conversations/{id}/messages',
+      'get /api/v1/conversations/{id}/messages/{messageId}/stream',
+      'post /api/v1/conversations/{id}/messages/{messageId}/stop',
       'post /api/v1/text-chat',
       'post /api/v1/vision-chat',
       'post /api/v1/uploads',

@@ -253,11 +253,14 @@ describe('client errors', () => {
     });
   });
 
-  it('a stream that ends without done is STREAM_INTERRUPTED', async () => {
+  it('a stream that ends without done is STREAM_INTERRUPTED (resuming turned off)', async () => {
     const sse =
       'event: meta\ndata: {"conversationId":"c1","userMessageId":"m1","assistantMessageId":"m2"}\n\n';
-    const t = setup(() => ({ status: 200, body: sse, headers: { 'content-type': 'text/event-stream' } }));
+    const t = setup(() => ({ status: 200, body: sse, headers: { 'content-type': 'text/event-stream' } }), {
+      resume: false,
+    });
     await expect(t.client.textChat({ content: 'x' })).rejects.toMatchObject({ code: 'STREAM_INTERRUPTED' });
+    expect(t.requests).toHaveLength(1);
   });
 
   it('an onEvent handler that throws stops the stream and is the rejection', async () => {

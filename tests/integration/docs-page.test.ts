@@ -79,6 +79,7 @@ describe('the docs page in Chromium', () => {
           const box = t.closest('.scroll');
           return { right: (box ?? t).getBoundingClientRect().right, inScrollBox: box !== null };
         }),
+        // biome-ignore lint/performance/useDomNodeTextContent: the text as shown, after layout
         text: document.body.innerText,
         markdownTables: document.querySelectorAll('.md table').length,
         headings: [...document.querySelectorAll('.md h2')].map((e) => e.textContent ?? ''),

@@ -1,6 +1,7 @@
 // `npm run dev`: every function on one port, exactly as Vercel routes them, on embedded defaults.
 // With nothing configured: PGlite under DATA_DIR, local S3-compatible storage, a simulated model,
 // in-memory limits and dev:<name> sign-in. Anything configured in the environment is used instead.
+import './node-version.js';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -76,6 +76,8 @@ export function createRuntime(config: Config, o: RuntimeOverrides = {}): Runtime
       neonWsProxy: config.NEON_WS_PROXY,
       connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+      // Vercel sets VERCEL_ENV on every deployment (and under `vercel dev`).
+      onVercel: config.VERCEL_ENV !== undefined,
     });
     // The embedded database migrates itself; real ones are migrated by `npm run db:migrate`.
     if (h.driver === 'pglite') await h.migrate();

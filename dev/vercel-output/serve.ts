@@ -11,9 +11,10 @@
 //
 // The three ways to run the API locally:
 //   npm run dev          every function in one process (dev/server.ts), embedded stand-ins
-//   npm run dev:vercel   `vercel dev --local`: the CLI's own router and @vercel/node running the
-//                        TypeScript sources; offline it needs NO .vercel/project.json (so
-//                        `npm run build` removes the stand-in link it writes)
+//   npm run dev:vercel   `vercel dev --local` (scripts/dev-vercel.ts): the CLI's own router and
+//                        @vercel/node running the TypeScript sources, with the stand-ins of
+//                        dev/stand-ins.ts (the embedded PGlite served over TCP); offline it needs
+//                        NO .vercel/project.json (so `npm run build` removes the stand-in link)
 //   this file            the built output of `npm run build`, exactly what would be deployed
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';

@@ -4,6 +4,7 @@
 // when chosen, so a cold start loads one of them.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DbPool } from '@vercel/functions/db-connections';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { schema } from './schema.js';
@@ -32,7 +33,19 @@ export type DbOptions = {
   /** A database that does not answer by then is an outage (503), not a hung request. */
   connectTimeoutMs?: number;
   statementTimeoutMs?: number;
+  /**
+   * Running on Vercel: the pool is registered with `attachDatabasePool`, which keeps a suspended
+   * instance alive until its idle connections are closed, and idles out after IDLE_MS_ON_VERCEL.
+   */
+  onVercel?: boolean;
 };
+
+/**
+ * A Vercel instance may be suspended right after a response; connections it still holds idle
+ * count against Neon's limit until they time out, so they are closed soon after use.
+ */
+export const IDLE_MS_ON_VERCEL = 5_000;
+const IDLE_MS = 10_000;
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
@@ -82,6 +95,7 @@ export async function openDatabase(opts: DbOptions): Promise<DbHandle> {
     const pool = new Pool(poolOptions(opts.url, opts));
     // An idle client losing its server must not crash the process; the next query reconnects.
     pool.on('error', () => {});
+    if (opts.onVercel) await attachToVercel(pool);
     const db = drizzle({ client: pool, schema });
     return {
       db: db as unknown as Db,
@@ -95,6 +109,7 @@ export async function openDatabase(opts: DbOptions): Promise<DbHandle> {
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
   const pool = new pg.Pool(poolOptions(opts.url, opts));
   pool.on('error', () => {});
+  if (opts.onVercel) await attachToVercel(pool);
   const db = drizzle({ client: pool, schema });
   return {
     db: db as unknown as Db,
@@ -109,10 +124,20 @@ function poolOptions(connectionString: string, opts: DbOptions) {
   return {
     connectionString,
     max: opts.poolMax ?? 5,
-    idleTimeoutMillis: 10_000,
+    idleTimeoutMillis: opts.onVercel ? IDLE_MS_ON_VERCEL : IDLE_MS,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
     statement_timeout: opts.statementTimeoutMs ?? 15_000,
   };
+}
+
+/**
+ * After each query, Vercel's helper holds the invocation open (waitUntil) until the pool's idle
+ * timeout has passed, so idle connections are closed before the instance is frozen. Imported only
+ * on Vercel: elsewhere the module is never loaded.
+ */
+async function attachToVercel(pool: DbPool): Promise<void> {
+  const { attachDatabasePool } = await import('@vercel/functions/db-connections');
+  attachDatabasePool(pool);
 }
 
 /** A cheap round trip for /health. */

@@ -1,4 +1,4 @@
-// Starts `npm run dev` as a new developer would: a free port, a fresh DATA_DIR and no service
+// Starts `npm run dev` (or `npm run dev:vercel`) as a new developer would: a free port, a fresh DATA_DIR and no service
 // settings in the environment; waits for /health and hands back the base URL and the output.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,14 +19,17 @@ export const freePort = () =>
 
 export type DevServer = { base: string; dataDir: string; output(): string; stop(): Promise<void> };
 
-export async function spawnDevServer(): Promise<DevServer> {
+export async function spawnDevServer(
+  script: 'dev' | 'dev:vercel' = 'dev',
+  startupMs = 90_000,
+): Promise<DevServer> {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dev-server-test-'));
   const env: Record<string, string> = {};
   // Only the basics of the environment: "nothing configured" means no service settings.
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k] as string;
   Object.assign(env, { PORT: String(port), DATA_DIR: dataDir, NODE_ENV: 'development' });
-  const child: ChildProcess = spawn('npm', ['run', 'dev'], {
+  const child: ChildProcess = spawn('npm', ['run', script], {
     env,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -48,7 +51,7 @@ export async function spawnDevServer(): Promise<DevServer> {
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
   const base = `http://127.0.0.1:${port}/api/v1`;
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + startupMs;
   while (Date.now() < deadline) {
     try {
       if ((await fetch(`${base}/health`)).ok) return { base, dataDir, output: () => output, stop };
@@ -56,5 +59,5 @@ export async function spawnDevServer(): Promise<DevServer> {
     await new Promise((r) => setTimeout(r, 300));
   }
   await stop();
-  throw new Error(`dev server did not start:\n${output}`);
+  throw new Error(`npm run ${script} did not start:\n${output}`);
 }

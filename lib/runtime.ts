@@ -37,6 +37,8 @@ export type Runtime = {
    * before it ends. Errors are the work's own to handle; a rejection here is only logged.
    */
   background(work: Promise<unknown>): void;
+  /** Resolves when the tracked work now in flight has ended (tests, benchmarks). */
+  settled(): Promise<void>;
   /** Waits for tracked work (bounded), then ends open connections (tests, graceful shutdown). */
   close(): Promise<void>;
 };
@@ -138,6 +140,9 @@ export function createRuntime(config: Config, o: RuntimeOverrides = {}): Runtime
       );
       track(settled);
       keepAlive(settled);
+    },
+    settled: async () => {
+      await Promise.all(inflight);
     },
     close: async () => {
       if (inflight.size) {

@@ -1,9 +1,12 @@
-// `npm run bench`: every benchmark in turn (cold import, per-request overhead, time to first token,
-// load), each with its own baseline measured in the same run. Prints the figures and rewrites the
+// `npm run bench`: every benchmark in turn (cold import, function sizes, per-request overhead, time
+// to first token, latency at 0 and 20 ms round trips, the global limit at its bound, load), each
+// with its own baseline measured in the same run; `npm run bench -- latency load` runs only those
+// parts (cold, size, overhead, ttft, latency, capacity, load) and replaces only their sections. Prints the figures and rewrites the
 // generated part of docs/performance.md (between the markers; the prose around them is kept).
 // BENCH_QUICK=1 runs smaller counts. Exit status 1 when a check failed or a benchmark broke.
 import fs from 'node:fs';
 import { FUNCTION_NAMES } from '../lib/functions.js';
+import { capacity, capacityLines, capacityOk } from './capacity.js';
 import { type ColdImportResult, checkLine, coldImports } from './cold-import.js';
 import { latency, latencyLines } from './latency.js';
 import { loadLines, loadTest } from './load.js';
@@ -41,6 +44,14 @@ function coldLines(r: ColdImportResult): string[] {
     `${r.runs} fresh-process imports of each, interleaved. Packages each one loads at cold start:`,
     '',
     ...r.rows.map((x) => `- ${x.name}: ${x.packages.join(', ') || '—'}`),
+    '',
+    'What the packages loaded at start cost, each imported alone in a fresh process (hono is ' +
+      'what the bare function loads):',
+    '',
+    table(
+      ['package', 'import alone (median)', '× hono'],
+      r.packages.map((p) => [p.pkg, ms(p.medianMs), `${p.ratio}×`]),
+    ),
     '',
     'What a function must not load:',
     '',
@@ -146,6 +157,14 @@ const PARTS: Part[] = [
     run: async () => {
       const r = await resumeDelay();
       return { lines: resumeLines(r), ok: r.joinedEqual === r.answers };
+    },
+  },
+  {
+    key: 'capacity',
+    title: 'At the bound: the global chat limit',
+    run: async () => {
+      const r = await capacity();
+      return { lines: capacityLines(r), ok: capacityOk(r) };
     },
   },
   {

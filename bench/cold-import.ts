@@ -220,7 +220,43 @@ export type ColdImportRow = {
   packages: string[];
 };
 
-export type ColdImportResult = { runs: number; rows: ColdImportRow[]; checks: LoadCheck[] };
+/** What the packages a function loads at start cost alone: a fresh-process import each. */
+export type PackageCost = { pkg: string; medianMs: number; ratio: number };
+
+export type ColdImportResult = {
+  runs: number;
+  rows: ColdImportRow[];
+  checks: LoadCheck[];
+  packages: PackageCost[];
+};
+
+/** The modules the functions load at start (as they import them), each timed alone next to hono. */
+export const START_PACKAGES = [
+  'hono',
+  'zod',
+  '@hono/zod-openapi',
+  'drizzle-orm',
+  'drizzle-orm/pg-core',
+  'pino',
+  'jose/jwt/verify',
+  '@vercel/functions',
+];
+
+function timePackage(spec: string): number {
+  const script = `const t = performance.now(); await import(${JSON.stringify(spec)}); console.log(performance.now() - t);`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd() });
+  return Number(String(out).trim());
+}
+
+export function packageCosts(runs: number): PackageCost[] {
+  const times = new Map<string, number[]>(START_PACKAGES.map((p) => [p, []]));
+  for (let i = 0; i < runs; i++) for (const p of START_PACKAGES) times.get(p)?.push(timePackage(p));
+  const base = median(times.get('hono') ?? []);
+  return START_PACKAGES.map((pkg) => {
+    const m = median(times.get(pkg) ?? []);
+    return { pkg, medianMs: Math.round(m * 10) / 10, ratio: Math.round((m / base) * 10) / 10 };
+  });
+}
 
 export async function coldImports(
   names: readonly string[] = FUNCTION_NAMES,
@@ -254,7 +290,7 @@ export async function coldImports(
       };
     });
     const checks = loadChecks(new Map(bundles.map((b) => [b.name, { meta: b.meta, entry: b.entry }])));
-    return { runs, rows, checks };
+    return { runs, rows, checks, packages: packageCosts(runs) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -266,4 +302,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.table(r.rows.map(({ packages: _, ...row }) => row));
   for (const row of r.rows) console.log(`${row.name}: ${row.packages.join(', ') || '(hono only)'}`);
   for (const c of r.checks) console.log(checkLine(c));
+  console.table(r.packages);
 }

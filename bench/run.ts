@@ -1,13 +1,18 @@
-// `npm run bench`: every benchmark in turn (cold import, per-request overhead, time to first token,
-// load), each with its own baseline measured in the same run. Prints the figures and rewrites the
+// `npm run bench`: every benchmark in turn (cold import, function sizes, per-request overhead, time
+// to first token, latency at 0 and 20 ms round trips, the global limit at its bound, load), each
+// with its own baseline measured in the same run; `npm run bench -- latency load` runs only those
+// parts (cold, size, overhead, ttft, latency, capacity, load) and replaces only their sections. Prints the figures and rewrites the
 // generated part of docs/performance.md (between the markers; the prose around them is kept).
 // BENCH_QUICK=1 runs smaller counts. Exit status 1 when a check failed or a benchmark broke.
 import fs from 'node:fs';
 import { FUNCTION_NAMES } from '../lib/functions.js';
+import { capacity, capacityLines, capacityOk } from './capacity.js';
 import { type ColdImportResult, checkLine, coldImports } from './cold-import.js';
+import { latency, latencyLines } from './latency.js';
 import { loadLines, loadTest } from './load.js';
 import { overhead, overheadLines } from './overhead.js';
 import { resumeDelay, resumeLines } from './resume.js';
+import { functionSizes, sizeLines } from './sizes.js';
 import { loadText, log, machineFacts, ms, QUICK, round, table } from './support.js';
 import { ttft, ttftLines } from './ttft.js';
 
@@ -40,6 +45,14 @@ function coldLines(r: ColdImportResult): string[] {
     '',
     ...r.rows.map((x) => `- ${x.name}: ${x.packages.join(', ') || '—'}`),
     '',
+    'What the packages loaded at start cost, each imported alone in a fresh process (hono is ' +
+      'what the bare function loads):',
+    '',
+    table(
+      ['package', 'import alone (median)', '× hono'],
+      r.packages.map((p) => [p.pkg, ms(p.medianMs), `${p.ratio}×`]),
+    ),
+    '',
     'What a function must not load:',
     '',
     ...r.checks.map((c) => `- ${checkLine(c)}`),
@@ -66,6 +79,25 @@ async function section(
   }
 }
 
+/** The generated sections now in the document, by title. */
+function previousSections(): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (!fs.existsSync(DOC)) return out;
+  const text = fs.readFileSync(DOC, 'utf8');
+  const a = text.indexOf(BEGIN);
+  const b = text.indexOf(END);
+  if (a === -1 || b < a) return out;
+  let title: string | undefined;
+  for (const line of text.slice(a + BEGIN.length, b).split('\n')) {
+    if (line.startsWith('### ')) {
+      title = line.slice(4);
+      out.set(title, []);
+    }
+    if (title) out.get(title)?.push(line);
+  }
+  return out;
+}
+
 function rewriteDoc(block: string): void {
   const skeleton = `# Performance\n\n${BEGIN}\n${END}\n`;
   const text = fs.existsSync(DOC) ? fs.readFileSync(DOC, 'utf8') : skeleton;
@@ -85,48 +117,95 @@ log(
     (QUICK ? ' — quick run' : ''),
 );
 
+type Part = { key: string; title: string; run: () => Promise<{ lines: string[]; ok: boolean }> };
+
+const PARTS: Part[] = [
+  {
+    key: 'cold',
+    title: 'Cold import',
+    run: async () => {
+      const r = await coldImports(FUNCTION_NAMES, Number(process.env.BENCH_RUNS ?? (QUICK ? 3 : 7)));
+      return { lines: coldLines(r), ok: r.checks.every((c) => c.pass) };
+    },
+  },
+  {
+    key: 'size',
+    title: 'Deployed size of each function',
+    run: async () => {
+      const r = await functionSizes(FUNCTION_NAMES);
+      return { lines: sizeLines(r), ok: true };
+    },
+  },
+  {
+    key: 'overhead',
+    title: 'Per-request overhead: GET /api/v1/conversations',
+    run: async () => ({ lines: overheadLines(await overhead()), ok: true }),
+  },
+  {
+    key: 'ttft',
+    title: 'Time to first token: POST /api/v1/text-chat',
+    run: async () => ({ lines: ttftLines(await ttft()), ok: true }),
+  },
+  {
+    key: 'latency',
+    title: 'Far from the database: round trips and latency at 0 and 20 ms',
+    run: async () => ({ lines: latencyLines(await latency()), ok: true }),
+  },
+  {
+    key: 'resume',
+    title: 'Resume delay: an answer followed on another instance',
+    run: async () => {
+      const r = await resumeDelay();
+      return { lines: resumeLines(r), ok: r.joinedEqual === r.answers };
+    },
+  },
+  {
+    key: 'capacity',
+    title: 'At the bound: the global chat limit',
+    run: async () => {
+      const r = await capacity();
+      return { lines: capacityLines(r), ok: capacityOk(r) };
+    },
+  },
+  {
+    key: 'load',
+    title: 'Load: concurrent chat streams',
+    run: async () => {
+      const r = await loadTest();
+      return { lines: loadLines(r), ok: r.checks.every((c) => c.ok) };
+    },
+  },
+];
+
+// `npm run bench -- latency load`: only those parts; their sections in the document are replaced
+// and the others kept.
+const asked = process.argv.slice(2);
+const unknown = asked.filter((a) => !PARTS.some((p) => p.key === a));
+if (unknown.length) {
+  log(`unknown part(s): ${unknown.join(', ')}; parts: ${PARTS.map((p) => p.key).join(', ')}`);
+  process.exit(2);
+}
+const chosen = asked.length ? PARTS.filter((p) => asked.includes(p.key)) : PARTS;
 const sections: Section[] = [];
-sections.push(
-  await section('Cold import', async () => {
-    const r = await coldImports(FUNCTION_NAMES, Number(process.env.BENCH_RUNS ?? (QUICK ? 3 : 7)));
-    return { lines: coldLines(r), ok: r.checks.every((c) => c.pass) };
-  }),
-);
-sections.push(
-  await section('Per-request overhead: GET /api/v1/conversations', async () => ({
-    lines: overheadLines(await overhead()),
-    ok: true,
-  })),
-);
-sections.push(
-  await section('Time to first token: POST /api/v1/text-chat', async () => ({
-    lines: ttftLines(await ttft()),
-    ok: true,
-  })),
-);
-sections.push(
-  await section('Resume delay: an answer followed on another instance', async () => {
-    const r = await resumeDelay();
-    return { lines: resumeLines(r), ok: r.joinedEqual === r.answers };
-  }),
-);
-sections.push(
-  await section('Load: concurrent chat streams', async () => {
-    const r = await loadTest();
-    return { lines: loadLines(r), ok: r.checks.every((c) => c.ok) };
-  }),
-);
+for (const p of chosen) sections.push(await section(p.title, p.run));
 
 const end = machineFacts();
 const seconds = round((performance.now() - t0) / 1000, 0);
+const stamp =
+  `Measured ${start.at.slice(0, 16).replace('T', ' ')} UTC${QUICK ? ' (quick run, `BENCH_QUICK=1`)' : ''}, ` +
+  `load average ${loadText(start.load)} at the start of the run and ${loadText(end.load)} at its end.`;
+const fresh = new Map(
+  sections.map((x) => [x.title, [`### ${x.title}`, '', `_${stamp}_`, '', ...x.lines, '']]),
+);
+// Sections of parts not run this time stay as they were.
+const kept = asked.length ? previousSections() : new Map<string, string[]>();
+const order = [...new Set([...PARTS.map((p) => p.title), ...kept.keys()])];
 const block = [
-  `Last run: ${start.at.slice(0, 16).replace('T', ' ')} UTC${QUICK ? ' (quick run, `BENCH_QUICK=1`)' : ''}, ` +
-    `${seconds} s in all. Machine: ${start.nproc} CPUs (\`nproc\`), Node ${start.node}, ` +
-    `load average ${loadText(start.load)} at the start and ${loadText(end.load)} at the end (1/5/15 min). ` +
-    `A load average above the CPU count means other work shared the machine: compare ratios, not ` +
-    `absolute times.`,
+  `Last run: ${start.at.slice(0, 16).replace('T', ' ')} UTC (${chosen.map((p) => p.key).join(', ')}), ` +
+    `${seconds} s. Machine: ${start.nproc} CPUs (\`nproc\`), Node ${start.node}. A load average above the ` +
+    `CPU count means other work shared the machine: compare ratios, not absolute times.`,
   '',
-  ...sections.flatMap((s) => [`### ${s.title}`, '', ...s.lines, '']),
+  ...order.flatMap((title) => fresh.get(title) ?? kept.get(title) ?? []),
 ].join('\n');
 rewriteDoc(block.trimEnd());
 log(`\n${DOC} updated (${seconds} s; load average now ${loadText(end.load)})`);

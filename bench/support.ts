@@ -140,7 +140,7 @@ export function chatStream(
   base: string,
   token: string,
   body: unknown,
-  o: { route?: string; timeoutMs?: number } = {},
+  o: { route?: string; timeoutMs?: number; onEvent?: (event: string) => void } = {},
 ): Promise<ChatRun> {
   const started = performance.now();
   const payload = JSON.stringify(body);
@@ -189,6 +189,7 @@ export function chatStream(
             } catch {
               data = { unparsed: e.data };
             }
+            o.onEvent?.(e.event);
             if (e.event === 'meta') run.metaMs = t;
             if (e.event === 'delta' && Number.isNaN(run.ttftMs)) run.ttftMs = t;
             run.events.push({ event: e.event, data });
@@ -265,6 +266,8 @@ export const discard = () =>
 export type BenchDb = {
   name: string;
   url: string;
+  /** The URL the service connects with (through a latency proxy when one is given). */
+  serviceUrl: string;
   proxy: string;
   /** A plain pg client on the bench database for checks; excluded from connection counts. */
   inspect: pg.Client;
@@ -274,7 +277,7 @@ export type BenchDb = {
 };
 
 /** A fresh database on the local PostgreSQL, migrated, with a Neon WebSocket proxy in front. */
-export async function createBenchDb(): Promise<BenchDb> {
+export async function createBenchDb(o: { via?: string } = {}): Promise<BenchDb> {
   const name = `bench_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 7)}`;
   await adminQuery(`CREATE DATABASE ${name}`);
   const url = pgUrl(name);
@@ -282,12 +285,13 @@ export async function createBenchDb(): Promise<BenchDb> {
   const h = await openDatabase({ url, driver: 'pg' });
   await h.migrate();
   await h.close();
-  const proxy = await startNeonWsProxy({ allow: [PG_HOST] });
+  const proxy = await startNeonWsProxy({ allow: [o.via ?? PG_HOST] });
   const inspect = new pg.Client({ connectionString: url });
   await inspect.connect();
   return {
     name,
     url,
+    serviceUrl: o.via ? url.replace(PG_HOST, o.via) : url,
     proxy: proxy.address,
     inspect,
     connections: async () => {
@@ -322,7 +326,7 @@ export function benchConfig(db: BenchDb, mock: MockLlm, extra: Record<string, st
     LOG_LEVEL: 'info',
     JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
     DATA_DIR: `${os.tmpdir()}/health-api-bench`,
-    DATABASE_URL: db.url,
+    DATABASE_URL: db.serviceUrl,
     DATABASE_DRIVER: 'neon',
     NEON_WS_PROXY: db.proxy,
     REDIS_URL,
@@ -391,11 +395,18 @@ function closeOnInterrupt(): void {
 }
 
 export async function startStack(
-  o: { mock?: MockBehavior; env?: Record<string, string> } = {},
+  o: {
+    mock?: MockBehavior;
+    env?: Record<string, string>;
+    /** host:port the service reaches PostgreSQL and Redis at (a latency proxy), instead of theirs. */
+    via?: { pg: string; redis: string };
+  } = {},
 ): Promise<Stack> {
-  const db = await createBenchDb();
+  const db = await createBenchDb({ via: o.via?.pg });
   const mock = await startMockLlm({ defaults: o.mock });
-  const service = await startService(benchConfig(db, mock, o.env));
+  const service = await startService(
+    benchConfig(db, mock, { ...(o.via ? { REDIS_URL: `redis://${o.via.redis}` } : {}), ...o.env }),
+  );
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   const base = service.server.url;

@@ -37,6 +37,8 @@ export type Runtime = {
    * before it ends. Errors are the work's own to handle; a rejection here is only logged.
    */
   background(work: Promise<unknown>): void;
+  /** Resolves when the tracked work now in flight has ended (tests, benchmarks). */
+  settled(): Promise<void>;
   /** Waits for tracked work (bounded), then ends open connections (tests, graceful shutdown). */
   close(): Promise<void>;
 };
@@ -141,6 +143,9 @@ export function createRuntime(config: Config, o: RuntimeOverrides = {}): Runtime
       track(settled);
       keepAlive(settled);
     },
+    settled: async () => {
+      await Promise.all(inflight);
+    },
     close: async () => {
       if (inflight.size) {
         let timer: NodeJS.Timeout | undefined;
@@ -167,11 +172,17 @@ export function createRuntime(config: Config, o: RuntimeOverrides = {}): Runtime
 /**
  * On Vercel, `waitUntil` keeps the function alive for work after the response (within
  * maxDuration); elsewhere (npm start, dev, tests) the process simply stays up, and `track` makes
- * shutdown wait for it. @vercel/functions reads the request context Vercel installs, and is a no-op
- * outside Vercel.
+ * shutdown wait for it. This is the lookup @vercel/functions' `waitUntil` makes (the request context
+ * Vercel installs under this symbol), done here because importing that package's root loads all
+ * of it (cache, OIDC, …): several times hono's own import, paid by every function's first request
+ * now that each one writes its request-log row this way.
  */
+type VercelContext = { get?: () => { waitUntil?: (work: Promise<unknown>) => void } | undefined };
+const REQUEST_CONTEXT = Symbol.for('@vercel/request-context');
+
 function keepAlive(work: Promise<unknown>): void {
-  void import('@vercel/functions').then(({ waitUntil }) => waitUntil(work)).catch(() => undefined);
+  const context = (globalThis as Record<symbol, VercelContext | undefined>)[REQUEST_CONTEXT];
+  context?.get?.()?.waitUntil?.(work);
 }
 
 let processRuntime: Runtime | undefined;

@@ -6,12 +6,12 @@ import { ConversationSchema, MessageSchema } from '../../lib/conversations/schem
 import {
   createConversation,
   getConversationOrThrow,
-  listConversations,
+  listConversationsForSession,
   toPublicConversation,
   updateConversation,
 } from '../../lib/conversations/service.js';
 import { type App, createApp } from '../../lib/http/app.js';
-import { currentUser, requireAuth } from '../../lib/http/auth.js';
+import { accessClaims, authorize, currentUser, requireAuth, requireToken } from '../../lib/http/auth.js';
 import { bearer, errors, IdParam, jsonBody, jsonResponse, LimitQuery } from '../../lib/http/openapi.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
 import { register as registerAnswers } from '../_routes/answers.js';
@@ -29,7 +29,8 @@ const list = createRoute({
   tags: ['conversations'],
   summary: 'The caller’s conversations, newest activity first',
   security: bearer,
-  middleware: [requireAuth] as const,
+  // The account and session are checked inside the list query: one database round trip.
+  middleware: [requireToken] as const,
   request: {
     query: z.object({
       limit: Limit,
@@ -117,12 +118,13 @@ export function build(runtime: () => Runtime = getRuntime): App {
   app.openapi(list, async (c) => {
     const rt = c.get('rt');
     const q = c.req.valid('query');
-    const result = await listConversations(await rt.db(), currentUser(c).id, {
+    const found = await listConversationsForSession(await rt.db(), accessClaims(c), {
       limit: q.limit,
       cursor: q.cursor,
       archived: q.archived === 'true',
     });
-    return c.json(result, 200);
+    authorize(c, found?.account);
+    return c.json(found?.page ?? { items: [], nextCursor: null }, 200);
   });
 
   app.openapi(create, async (c) => {

@@ -7,6 +7,8 @@ import { jwtVerify } from 'jose/jwt/verify';
 import type { Config } from '../config/index.js';
 
 const ALG = 'HS256';
+/** Clock skew accepted between instances for exp, iat and nbf. */
+export const CLOCK_TOLERANCE_SECONDS = 5;
 // Only for local runs with nothing configured; production refuses to start without JWT_SECRET.
 const DEV_SECRET = 'dev-only-insecure-jwt-secret-change-me-0000';
 
@@ -40,8 +42,11 @@ export async function verifyAccessToken(
       algorithms: [ALG],
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
-      clockTolerance: 5,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
       currentDate: now,
+      // Refuses an `iat` older than the access lifetime (a token minted with a longer `exp`) and
+      // one ahead of the clock beyond the tolerance (jose checks both when maxTokenAge is set).
+      maxTokenAge: config.ACCESS_TOKEN_TTL_SECONDS,
       requiredClaims: ['exp', 'iat', 'sub'],
     });
     const { sub, role, sid } = payload;

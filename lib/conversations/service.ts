@@ -1,6 +1,8 @@
 // Conversations, always scoped to their owner: every query has the owner's id in its WHERE, so
 // another user's id behaves exactly like an id that does not exist (404).
-import { and, desc, eq, lt, or } from 'drizzle-orm';
+import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { accountCte, type SessionAccount } from '../auth/account.js';
+import type { AccessClaims } from '../auth/jwt.js';
 import type { Db } from '../db/index.js';
 import { type Conversation, conversations } from '../db/schema.js';
 import { notFound } from '../errors.js';
@@ -71,27 +73,69 @@ function parseListCursor(v: Record<string, unknown>): ListCursor | undefined {
 export async function listConversations(
   db: Db,
   userId: string,
-  opts: { limit?: number; cursor?: string; archived?: boolean },
+  opts: ListOptions,
 ): Promise<{ items: PublicConversation[]; nextCursor: string | null }> {
   const limit = clampLimit(opts.limit);
-  const after = opts.cursor ? decodeCursor(opts.cursor, parseListCursor) : undefined;
   const rows = await db
     .select()
     .from(conversations)
-    .where(
-      and(
-        eq(conversations.userId, userId),
-        eq(conversations.archived, opts.archived ?? false),
-        after
-          ? or(
-              lt(conversations.activityAt, after.at),
-              and(eq(conversations.activityAt, after.at), lt(conversations.id, after.id)),
-            )
-          : undefined,
-      ),
-    )
+    .where(listWhere(eq(conversations.userId, userId), opts))
     .orderBy(desc(conversations.activityAt), desc(conversations.id))
     .limit(limit + 1);
+  return listPage(rows, limit);
+}
+
+/**
+ * The same page for the holder of an access token, with the account and its session checked in the
+ * same statement (one round trip): the conversations are joined to the live session's account, so
+ * the owner check stays in the query. No account (sign-in ended, account deleted) → undefined.
+ */
+export async function listConversationsForSession(
+  db: Db,
+  claims: Pick<AccessClaims, 'sub' | 'sid'>,
+  opts: ListOptions,
+): Promise<{ account: SessionAccount; page: ConversationPage } | undefined> {
+  const limit = clampLimit(opts.limit);
+  const account = accountCte(db, claims);
+  const rows = await db
+    .with(account)
+    .select({
+      account: {
+        id: account.id,
+        role: account.role,
+        openid: account.openid,
+        acceptedConsentVersion: account.acceptedConsentVersion,
+      },
+      conversation: conversations,
+    })
+    .from(account)
+    .leftJoin(conversations, listWhere(eq(conversations.userId, account.id), opts))
+    .orderBy(desc(conversations.activityAt), desc(conversations.id))
+    .limit(limit + 1);
+  const first = rows[0];
+  if (!first) return undefined;
+  const items = rows.flatMap((r) => (r.conversation ? [r.conversation] : []));
+  return { account: first.account, page: listPage(items, limit) };
+}
+
+type ListOptions = { limit?: number; cursor?: string; archived?: boolean };
+type ConversationPage = { items: PublicConversation[]; nextCursor: string | null };
+
+function listWhere(owner: SQL, opts: ListOptions): SQL | undefined {
+  const after = opts.cursor ? decodeCursor(opts.cursor, parseListCursor) : undefined;
+  return and(
+    owner,
+    eq(conversations.archived, opts.archived ?? false),
+    after
+      ? or(
+          lt(conversations.activityAt, after.at),
+          and(eq(conversations.activityAt, after.at), lt(conversations.id, after.id)),
+        )
+      : undefined,
+  );
+}
+
+function listPage(rows: Conversation[], limit: number): ConversationPage {
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {

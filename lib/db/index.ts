@@ -60,7 +60,12 @@ export async function openDatabase(opts: DbOptions): Promise<DbHandle> {
   const driver = chooseDriver(opts);
   const migrationsFolder = MIGRATIONS_DIR;
   if (driver === 'pglite') {
-    const { PGlite } = await import('@electric-sql/pglite');
+    // Not deployed to Vercel (vercel.json excludeFiles): a deployment needs DATABASE_URL.
+    const { PGlite } = await import('@electric-sql/pglite').catch((err: unknown) => {
+      throw new Error('the embedded database (PGlite) is not installed here: set DATABASE_URL', {
+        cause: err,
+      });
+    });
     const { drizzle } = await import('drizzle-orm/pglite');
     const { migrate } = await import('drizzle-orm/pglite/migrator');
     const client = opts.pgliteSnapshot

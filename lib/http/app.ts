@@ -138,9 +138,11 @@ export function createApp(name: string, runtime: () => Runtime, basePath = `/api
       errorCode: c.get('errorCode'),
     };
     rt.log.info(entry, 'request');
-    // Awaited with a time cap and never throwing (see lib/logs/sink.ts for why not fire-and-forget).
+    // After the response, not before it: the row costs the caller no round trip. rt.background
+    // keeps the function alive for it on Vercel (waitUntil) and makes shutdown wait for it; the
+    // write has a time cap and never throws (lib/logs/sink.ts).
     if (shouldPersist(entry)) {
-      await writeSystemLogs(rt, [requestLogRow({ ...entry, errorType: c.get('errorType') })]);
+      rt.background(writeSystemLogs(rt, [requestLogRow({ ...entry, errorType: c.get('errorType') })]));
     }
   });
 

@@ -1,11 +1,9 @@
 // Persists request logs to system_logs for the admin log viewer. Only ids, routes, statuses, codes
 // and timings go in: never bodies, queries, headers or anything a user wrote.
 //
-// Awaited, with a time cap: on Vercel a function may be frozen as soon as its response is returned,
-// so a fire-and-forget insert could be lost or run on the next invocation. The request log
-// middleware awaits this before the response leaves (for streams: before the first byte), which
-// costs one small insert; a slow or failed database costs at most WRITE_TIMEOUT_MS and never the
-// request itself.
+// Written after the response (rt.background: Vercel's waitUntil keeps a deployed function alive
+// until it ends, and shutdown waits for it), with a time cap: a slow or failed database costs at
+// most WRITE_TIMEOUT_MS of background work and never the request itself.
 import type { SystemLog } from '../db/schema.js';
 import { systemLogs } from '../db/schema.js';
 import { errorFields } from '../logger.js';

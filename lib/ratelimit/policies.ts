@@ -10,7 +10,8 @@
  * | upload:user       | 30    | 1 m    | closed   | uploads feed paid vision/OCR calls and storage            |
  * | logs:user         | 60    | 1 m    | open     | client log ingestion is cheap; losing the limiter must not |
  * |                   |       |        |          | stop users, and logs help debug the outage itself          |
- * | global            | 3000  | 1 m    | closed   | whole-service brake on model spend                        |
+ * | global            | 1800  | 1 m    | closed   | whole-service brake on model spend; below WeChat's         |
+ * |                   |       |        |          | msg_sec_check quota (4,000/min, two checks per question)   |
  *
  * "closed" = when Redis is unreachable or slower than the store timeout the request is denied (503);
  * "open" = it is allowed and flagged `unavailable`.
@@ -49,7 +50,7 @@ export const POLICIES: PolicyTable = {
   'chat:user:day': { limit: 200, window: '1 d', algorithm: 'slidingWindow', failMode: 'closed' },
   'upload:user': { limit: 30, window: '1 m', algorithm: 'slidingWindow', failMode: 'closed' },
   'logs:user': { limit: 60, window: '1 m', algorithm: 'slidingWindow', failMode: 'open' },
-  global: { limit: 3000, window: '1 m', algorithm: 'slidingWindow', failMode: 'closed' },
+  global: { limit: 1800, window: '1 m', algorithm: 'slidingWindow', failMode: 'closed' },
 };
 
 export const POLICY_NAMES = Object.keys(POLICIES) as PolicyName[];

@@ -1,5 +1,5 @@
 // Sign-in, tokens and the HTTP kit, in process on an embedded database.
-import { SignJWT, UnsecuredJWT } from 'jose';
+import { decodeJwt, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWechatStub, type WechatStub } from '../../dev/wechat-stub/index.js';
 import { createHarness, type Harness, testEnv } from '../helpers/harness.js';
@@ -57,6 +57,46 @@ describe('dev sign-in and the HTTP kit', () => {
     expect((await h.call('POST', '/users/refresh', { body: { refreshToken: b.refresh } })).status).toBe(200);
   });
 
+  describe('an access token stops working when its sign-in ends', () => {
+    const me = (token: string) => h.call('GET', '/users/me', { token });
+    const list = (token: string) => h.call('GET', '/conversations', { token });
+
+    it('logout: that session’s access tokens are refused at once, other sessions work', async () => {
+      const a = await h.login('ended-by-logout');
+      const b = await h.login('ended-by-logout');
+      expect((await me(a.token)).status).toBe(200);
+      expect((await list(a.token)).status).toBe(200);
+      expect((await h.call('POST', '/users/logout', { body: { refreshToken: a.refresh } })).status).toBe(204);
+      expect((await me(a.token)).status).toBe(401);
+      expect((await list(a.token)).status).toBe(401);
+      expect((await me(b.token)).status).toBe(200);
+      expect((await list(b.token)).status).toBe(200);
+    });
+
+    it('a reused refresh token revokes the family: every access token of it is refused', async () => {
+      const a = await h.login('ended-by-reuse');
+      const r1 = await h.call('POST', '/users/refresh', { body: { refreshToken: a.refresh } });
+      expect(r1.status).toBe(200);
+      const newest: string = r1.json.accessToken;
+      expect((await me(newest)).status).toBe(200);
+      expect((await h.call('POST', '/users/refresh', { body: { refreshToken: a.refresh } })).status).toBe(
+        401,
+      );
+      for (const token of [a.token, newest]) {
+        expect((await me(token)).status).toBe(401);
+        expect((await list(token)).status).toBe(401);
+      }
+    });
+
+    it('account deletion: the tokens are refused', async () => {
+      const a = await h.login('ended-by-deletion');
+      expect((await list(a.token)).status).toBe(200);
+      expect((await h.call('DELETE', '/users/me', { token: a.token })).status).toBeLessThan(300);
+      expect((await me(a.token)).status).toBe(401);
+      expect((await list(a.token)).status).toBe(401);
+    });
+  });
+
   it('logout ends that session only', async () => {
     const a = await h.login('leaver');
     const b = await h.login('leaver');
@@ -69,17 +109,25 @@ describe('dev sign-in and the HTTP kit', () => {
 
   describe('GET /users/me refuses bad tokens', () => {
     let userId: string;
+    let sid: string;
     beforeAll(async () => {
-      userId = (await h.login('victim')).userId;
+      const victim = await h.login('victim');
+      userId = victim.userId;
+      // A live session of this account, so only the claim under test is wrong.
+      sid = String(decodeJwt(victim.token).sid);
     });
-    const sign = (key: string, claims: { aud?: string; iss?: string; exp?: number }) =>
-      new SignJWT({ role: 'admin', sid: 'x' })
+    const now = () => Math.floor(Date.now() / 1000);
+    const sign = (
+      key: string,
+      claims: { aud?: string; iss?: string; exp?: number; iat?: number; sid?: string },
+    ) =>
+      new SignJWT({ role: 'admin', sid: claims.sid ?? sid })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(userId)
         .setIssuer(claims.iss ?? 'health-assistant')
         .setAudience(claims.aud ?? 'health-assistant-miniprogram')
-        .setIssuedAt()
-        .setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 600)
+        .setIssuedAt(claims.iat ?? now())
+        .setExpirationTime(claims.exp ?? now() + 600)
         .sign(enc.encode(key));
 
     it.each([
@@ -89,6 +137,10 @@ describe('dev sign-in and the HTTP kit', () => {
       ['expired', () => sign(SECRET, { exp: Math.floor(Date.now() / 1000) - 60 })],
       ['wrong audience', () => sign(SECRET, { aud: 'someone-else' })],
       ['wrong issuer', () => sign(SECRET, { iss: 'someone-else' })],
+      // Older than the access lifetime (900 s), though its own exp says it is still valid.
+      ['older than the access lifetime', () => sign(SECRET, { iat: now() - 1_000, exp: now() + 3_600 })],
+      ['issued in the future', () => sign(SECRET, { iat: now() + 120, exp: now() + 600 })],
+      ['of a session that does not exist', () => sign(SECRET, { sid: crypto.randomUUID() })],
       [
         'alg none',
         async () =>

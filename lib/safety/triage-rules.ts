@@ -28,12 +28,15 @@ export interface TriageRule {
 
 /** Looking fine is not safe after swallowing these: a resolved cue does not clear them. */
 const SWALLOWED: readonly GuardId[] = ['resolved'];
+/** Self-harm risk does not go away because someone is in hospital. */
+const SELF_HARM: readonly GuardId[] = ['in_care'];
 
 export const TRIAGE_RULES: readonly TriageRule[] = [
   // ---- self-harm and violence first: the answer must name the crisis line / police -----------------------
   {
     id: 'self_harm.intent',
     category: 'self_harm',
+    ignores: SELF_HARM,
     all: ['SELF_HARM_INTENT'],
     means: 'says they want to die, end it, or cannot go on (also indirect: 想解脱, 撑不下去)',
     example: '撑不下去了，想解脱',
@@ -41,6 +44,7 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
   {
     id: 'self_harm.means',
     category: 'self_harm',
+    ignores: SELF_HARM,
     all: ['SELF_HARM_MEANS'],
     means: 'means prepared or a note written (药攒够了, 遗书, 绳子买好了)',
     example: '药都攒够了',
@@ -48,6 +52,7 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
   {
     id: 'self_harm.place',
     category: 'self_harm',
+    ignores: SELF_HARM,
     all: ['SELF_HARM_PLACE'],
     means: 'at a roof, bridge or river with intent, or wants to jump',
     example: '在江边站了很久，想跳下去',
@@ -55,13 +60,23 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
   {
     id: 'self_harm.act',
     category: 'self_harm',
+    ignores: SELF_HARM,
     all: ['SELF_HARM_ACT'],
     means: 'injury already done (割腕, 自残)',
     example: '刚割了手腕',
   },
   {
+    id: 'self_harm.apology_farewell',
+    category: 'self_harm',
+    ignores: SELF_HARM,
+    all: ['GOODBYE_APOLOGY', 'GOODBYE_FAREWELL'],
+    means: 'an apology together with a farewell (对不起爸妈…照顾好自己)',
+    example: '对不起爸妈，以后照顾好自己',
+  },
+  {
     id: 'self_harm.goodbye',
     category: 'self_harm',
+    ignores: SELF_HARM,
     all: ['GOODBYE'],
     none: ['FIRE'],
     means: 'goodbye messages (以后不会再麻烦你们了, 下辈子再见)',
@@ -114,8 +129,8 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
   {
     id: 'pregnancy.preeclampsia',
     category: 'pregnancy',
-    all: ['PREGNANT', 'HEAD_PAIN', 'VISION_LOSS'],
-    means: 'pregnant with severe headache and blurred vision (pre-eclampsia)',
+    all: ['PREGNANT', 'HEAD_PAIN', ['VISION_LOSS', 'VISION_BLUR', 'OEDEMA']],
+    means: 'pregnant with headache and blurred vision or marked swelling (pre-eclampsia)',
     example: '怀孕八个月，头痛，看东西模糊',
   },
   {
@@ -286,7 +301,7 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
   {
     id: 'diabetes.hypo_or_dka',
     category: 'diabetes',
-    all: ['DIABETIC', 'HYPO_STRONG'],
+    all: ['DIABETIC', ['HYPO_STRONG', 'CONFUSED', 'UNRESPONSIVE', 'FAINT', 'SEIZURE']],
     means: 'diabetic and confused, drowsy, fitting, or vomiting with deep fast breathing / fruity breath',
     example: '打了胰岛素没吃饭，人迷迷糊糊',
   },
@@ -326,6 +341,13 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
     example: '说话突然大舌头',
   },
   {
+    id: 'stroke.hemi',
+    category: 'stroke',
+    all: ['HEMI_WEAK'],
+    means: 'weakness or numbness of a whole side (arm and leg, half the body)',
+    example: '奶奶一侧手脚发麻',
+  },
+  {
     id: 'stroke.named',
     category: 'stroke',
     all: ['STROKE_NAMED'],
@@ -348,6 +370,14 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
     example: '头像炸开一样疼',
   },
   {
+    id: 'thunderclap.exploding',
+    category: 'thunderclap_headache',
+    all: ['HEAD_PAIN', 'EXPLODING'],
+    none: ['HEAD_HIT'],
+    means: 'headache described as exploding or like a blow (in the next clause too)',
+    example: '突然剧烈头痛，像要炸开一样',
+  },
+  {
     id: 'thunderclap.worst',
     category: 'thunderclap_headache',
     all: ['HEAD_PAIN', 'WORST_EVER'],
@@ -365,9 +395,16 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
   {
     id: 'head_injury.red_flag',
     category: 'head_injury',
-    all: ['HEAD_HIT', 'HEAD_RED_FLAG'],
+    all: ['HEAD_HIT', ['HEAD_RED_FLAG', 'CONFUSED', 'LETHARGIC', 'FAINT', 'SEIZURE', 'UNRESPONSIVE']],
     means: 'head hit with vomiting, drowsiness, confusion, fainting, fits or fluid from ear/nose',
     example: '摔了后脑勺，一直想吐',
+  },
+  {
+    id: 'major_trauma.high_fall',
+    category: 'major_trauma',
+    all: ['HIGH_FALL'],
+    means: 'fell from the third floor or higher, a roof or scaffolding',
+    example: '朋友从四楼阳台摔下去了',
   },
   {
     id: 'major_trauma.mechanism',
@@ -386,11 +423,33 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
     example: '孩子吃葡萄卡住了，咳不出来',
   },
   {
+    id: 'choking.choked',
+    category: 'choking',
+    all: ['CHOKED'],
+    none: ['FISHBONE'],
+    means: 'choking on food or an object (噎住, 卡住喉咙), not a fish bone',
+    example: '孩子被果冻噎住了',
+  },
+  {
     id: 'anaphylaxis.airway',
     category: 'anaphylaxis',
     all: ['ALLERGEN', 'AIRWAY_SWELL'],
     means: 'after food, a drug, an injection or a sting: throat, tongue or lips swelling, throat tight',
     example: '吃完芒果嘴唇和喉咙都肿了',
+  },
+  {
+    id: 'anaphylaxis.face_swelling',
+    category: 'anaphylaxis',
+    all: ['FACE_SWELL_AFTER', ['ALLERGEN', 'AIRWAY_TIGHT', 'SYSTEMIC', 'SUDDEN', 'HIVES_WIDE']],
+    means: 'lips, tongue or face swelling soon after eating, a drug or a sting, with another sign',
+    example: '刚吃了一口腰果，嘴巴和舌头马上肿了',
+  },
+  {
+    id: 'anaphylaxis.throat_tight',
+    category: 'anaphylaxis',
+    all: ['AIRWAY_TIGHT', ['ALLERGEN', 'HIVES_WIDE', 'FACE_SWELL_AFTER']],
+    means: 'throat tight or blocked after an allergen or with hives',
+    example: '吃了头孢以后喉咙很紧',
   },
   {
     id: 'anaphylaxis.hives_systemic',
@@ -469,6 +528,13 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
     example: '切菜切到手，血一直往外冒，按了十分钟都止不住',
   },
   {
+    id: 'bleeding.haematemesis',
+    category: 'bleeding',
+    all: ['HAEMATEMESIS'],
+    means: 'vomiting blood',
+    example: '我爸一直在呕血',
+  },
+  {
     id: 'bleeding.gi_dizzy',
     category: 'bleeding',
     all: ['GI_OR_LUNG_BLEED', ['DIZZY', 'FAINT', 'PALE', 'HEAVY']],
@@ -502,6 +568,13 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
     all: [['BELLY_PAIN', 'SEVERE'], 'BELLY_RIGID'],
     means: 'rigid belly, or pain on touch / will not let anyone touch it',
     example: '肚子硬得像木板，一碰就疼得叫',
+  },
+  {
+    id: 'acute_abdomen.distended',
+    category: 'acute_abdomen',
+    all: ['BELLY_DISTENDED', ['VOMIT', 'BELLY_RIGID', 'SEVERE']],
+    means: 'belly blown up with vomiting or pain on touch',
+    example: '孩子肚子胀得老大，一摸就哭，还一直吐',
   },
   {
     id: 'acute_abdomen.obstruction',

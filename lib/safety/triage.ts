@@ -4,6 +4,8 @@ import {
   type GuardId,
   HYPOTHETICAL_CUE,
   IDIOMS,
+  IN_CARE_CUE,
+  IN_CARE_UNLESS,
   KNOWLEDGE_CUE,
   MEDIA_CUE,
   PREPARING_CUE,
@@ -59,9 +61,7 @@ interface Clause {
 
 /** True when some occurrence of the concept in the clause is neither negated nor marked as past (…过). */
 function clauseHas(clause: string, concept: Concept): boolean {
-  const re = COMPILED[concept];
-  re.lastIndex = 0;
-  for (const m of clause.matchAll(re)) {
+  for (const m of clause.matchAll(COMPILED[concept])) {
     if (m[0].length === 0) continue;
     const start = m.index;
     const end = start + m[0].length;
@@ -110,6 +110,11 @@ export function analyse(text: string): Clause[] {
     for (let i = 0; i <= lastResolved; i++) clauses[i]?.guards.add('resolved');
   }
 
+  // Already in hospital: the doctors are there.
+  if (IN_CARE_CUE.test(s) && !IN_CARE_UNLESS.test(s)) {
+    for (const c of clauses) c.guards.add('in_care');
+  }
+
   // Asking ahead of time: the whole message, unless it is happening now.
   if (PREPARING_CUE.test(s) && !NOW.test(s)) {
     for (const c of clauses) c.guards.add('hypothetical');
@@ -122,9 +127,17 @@ export function analyse(text: string): Clause[] {
   return clauses;
 }
 
+const globalCache = new WeakMap<RegExp, RegExp>();
+
+/** Start of the last occurrence of `re` in `text`, or -1. */
 function lastIndex(text: string, re: RegExp): number {
+  let g = globalCache.get(re);
+  if (!g) {
+    g = new RegExp(re.source, 'g');
+    globalCache.set(re, g);
+  }
   let last = -1;
-  for (const m of text.matchAll(new RegExp(re.source, 'g'))) last = m.index;
+  for (const m of text.matchAll(g)) last = m.index;
   return last;
 }
 

@@ -2,8 +2,9 @@
 // category and per kind of near-miss; the LAST two lines are the overall figures.
 //   npm run triage:eval            figures
 //   npm run triage:eval -- --misses   also list every miss and false alarm (the set is ours, not users')
-import { loadTriageSet } from '../tests/helpers/triage-set.js';
+
 import { matchRule } from '../lib/safety/triage.js';
+import { loadTriageSet } from '../tests/helpers/triage-set.js';
 
 const showMisses = process.argv.includes('--misses');
 const set = loadTriageSet();
@@ -37,15 +38,25 @@ const elapsed = performance.now() - started;
 const pct = (a: number, b: number) => (b === 0 ? '-' : `${((100 * a) / b).toFixed(1)}%`);
 console.log('category                 n   recall   same category');
 for (const [cat, t] of [...byCategory].sort()) {
-  console.log(`${cat.padEnd(22)} ${String(t.n).padStart(3)}   ${pct(t.hit, t.n).padStart(6)}   ${pct(t.exact, t.n).padStart(6)}`);
+  console.log(
+    `${cat.padEnd(22)} ${String(t.n).padStart(3)}   ${pct(t.hit, t.n).padStart(6)}   ${pct(t.exact, t.n).padStart(6)}`,
+  );
 }
 console.log('\nnear-miss kind           n   false alarms');
 for (const [kind, k] of [...byKind].sort()) {
   console.log(`${kind.padEnd(22)} ${String(k.n).padStart(3)}   ${pct(k.alarms, k.n).padStart(6)}`);
 }
 if (showMisses && misses.length > 0) console.log(`\n${misses.join('\n')}`);
-const pos = [...byCategory.values()].reduce((a, t) => ({ n: a.n + t.n, hit: a.hit + t.hit }), { n: 0, hit: 0 });
-const neg = [...byKind.values()].reduce((a, k) => ({ n: a.n + k.n, alarms: a.alarms + k.alarms }), { n: 0, alarms: 0 });
-console.log(`\n${set.length} messages in ${elapsed.toFixed(0)} ms (${((1000 * elapsed) / set.length).toFixed(0)} µs each)`);
+const pos = [...byCategory.values()].reduce((a, t) => ({ n: a.n + t.n, hit: a.hit + t.hit }), {
+  n: 0,
+  hit: 0,
+});
+const neg = [...byKind.values()].reduce((a, k) => ({ n: a.n + k.n, alarms: a.alarms + k.alarms }), {
+  n: 0,
+  alarms: 0,
+});
+console.log(
+  `\n${set.length} messages in ${elapsed.toFixed(0)} ms (${((1000 * elapsed) / set.length).toFixed(0)} µs each)`,
+);
 console.log(`recall: ${pct(pos.hit, pos.n)} (${pos.hit}/${pos.n})`);
 console.log(`false alarms: ${pct(neg.alarms, neg.n)} (${neg.alarms}/${neg.n})`);

@@ -22,6 +22,7 @@ export {
   type TriageResult,
   triage,
 } from './triage.js';
+export type { GuardId } from './triage-guards.js';
 export {
   GUIDANCE,
   type Guidance,
@@ -30,6 +31,5 @@ export {
   type RuleAction,
   type TriageCategory,
 } from './triage-guidance.js';
-export type { GuardId } from './triage-guards.js';
 export { type Concept, LEXICON } from './triage-lexicon.js';
 export { TRIAGE_RULES, type TriageRule } from './triage-rules.js';

@@ -68,7 +68,8 @@ export const VARIANTS: readonly (readonly [RegExp, string])[] = [
   [/唿/g, '呼'],
   // Dialect and colloquial words.
   [/脑壳|脑瓜子?|脑阔/g, '头'],
-  [/老汉儿?|老爸|俺爹|我爹/g, '我爸'],
+  [/(?:我(?:家)?)?(?:老汉儿?|老爸|俺爹|我爹)/g, '我爸'],
+  [/°c|°|℃/g, '度'],
   [/膀子/g, '胳膊'],
   [/脚杆/g, '腿'],
   [/心口窝/g, '心口'],
@@ -123,7 +124,8 @@ export function chineseNumber(s: string): number {
 
 const NUMERAL = '[零〇一二两三四五六七八九十百]';
 // Units after which a Chinese numeral is a count; "一直", "一下子", "一边" stay words.
-const UNIT = '(?=多?(?:个[多半]?月|个?小时|个?钟头|分钟|天|周|星期|岁|度|片|粒|颗|遍|年|点[\\d几一二三四五六七八九]))';
+const UNIT =
+  '(?=多?(?:个[多半]?月|个?小时|个?钟头|分钟|天|周|星期|岁|度|片|粒|颗|遍|年|点[\\d几一二三四五六七八九]))';
 const NUMERAL_RUN = new RegExp(`(?<![零〇一二两三四五六七八九十百])${NUMERAL}+${UNIT}`, 'g');
 // Multi-character numerals with 十/百 are numbers even without a unit (心跳一百八, 三十几下).
 const COMPOUND_RUN = new RegExp(`${NUMERAL}*[十百]${NUMERAL}*`, 'g');
@@ -138,6 +140,7 @@ export function numeralsToDigits(text: string): string {
       .replace(NUMERAL_RUN, convert)
       .replace(COMPOUND_RUN, (m) => (m.length < 2 ? m : convert(m)))
       // 38度5 → 38.5度, 3点5 → 3.5.
+      .replace(/(\d+)度([一二三四五六七八九])/g, (_, a: string, b: string) => `${a}.${DIGIT[b] ?? b}度`)
       .replace(/(\d+)度(\d)(?!\d)/g, '$1.$2度')
       .replace(/(\d)点([一二三四五六七八九])/g, (_, a: string, b: string) => `${a}.${DIGIT[b] ?? b}`)
       .replace(/(\d)点(\d)/g, '$1.$2')

@@ -24,36 +24,40 @@
  *   DV   《中华人民共和国反家庭暴力法》（报警求助 110）
  */
 
-export type TriageCategory =
-  | 'cardiac'
-  | 'aortic'
-  | 'arrhythmia'
-  | 'stroke'
-  | 'thunderclap_headache'
-  | 'head_injury'
-  | 'major_trauma'
-  | 'breathing'
-  | 'choking'
-  | 'anaphylaxis'
-  | 'unconscious'
-  | 'seizure'
-  | 'bleeding'
-  | 'acute_abdomen'
-  | 'testicular'
-  | 'eye'
-  | 'poisoning'
-  | 'overdose'
-  | 'ingestion'
-  | 'bites_stings'
-  | 'burns'
-  | 'heat'
-  | 'diabetes'
-  | 'infection'
-  | 'infant'
-  | 'pregnancy'
-  | 'clot'
-  | 'self_harm'
-  | 'violence';
+/** The situations of the protocol, in the protocol's order. */
+export const TRIAGE_CATEGORIES = [
+  'cardiac',
+  'aortic',
+  'arrhythmia',
+  'stroke',
+  'thunderclap_headache',
+  'head_injury',
+  'major_trauma',
+  'breathing',
+  'choking',
+  'anaphylaxis',
+  'unconscious',
+  'seizure',
+  'bleeding',
+  'acute_abdomen',
+  'testicular',
+  'eye',
+  'poisoning',
+  'overdose',
+  'ingestion',
+  'bites_stings',
+  'burns',
+  'heat',
+  'diabetes',
+  'infection',
+  'infant',
+  'pregnancy',
+  'clot',
+  'self_harm',
+  'violence',
+] as const;
+
+export type TriageCategory = (typeof TRIAGE_CATEGORIES)[number];
 
 /** Which configured number an action dials. */
 export type NumberRef = 'emergency' | 'crisis' | 'police';
@@ -77,11 +81,16 @@ export interface Guidance {
   sources: readonly string[];
 }
 
-export const CALL_EMERGENCY: RuleAction = { type: 'call', number: 'emergency', label: '拨打{emergency}急救电话' };
+export const CALL_EMERGENCY: RuleAction = {
+  type: 'call',
+  number: 'emergency',
+  label: '拨打{emergency}急救电话',
+};
 export const CALL_CRISIS: RuleAction = { type: 'call', number: 'crisis', label: '拨打{crisis}心理援助热线' };
 export const CALL_POLICE: RuleAction = { type: 'call', number: 'police', label: '拨打{police}报警' };
 
-const CPR = '如果叫不醒、没有正常呼吸，立即胸外按压（胸部正中，用力快压，每分钟100～120次），有AED尽快使用，可按{emergency}调度员指导做';
+const CPR =
+  '如果叫不醒、没有正常呼吸，立即胸外按压（胸部正中，用力快压，每分钟100～120次），有AED尽快使用，可按{emergency}调度员指导做';
 const RECOVERY = '有呼吸但叫不醒时，让其侧躺，保持气道通畅，防止呕吐物呛入';
 const NOTHING_BY_MOUTH = '不要喂水、喂食或喂药';
 
@@ -119,7 +128,7 @@ export const GUIDANCE: Readonly<Record<TriageCategory, Guidance>> = {
       '记下发病时间（或最后看起来正常的时间），告诉医生',
       '让病人躺下，头偏向一侧，松开衣领',
     ],
-    dont: [NOTHING_BY_MOUTH + '（包括降压药、偏方）', '不要掐人中、摇晃或拍打', '不要等症状自己好转'],
+    dont: [`${NOTHING_BY_MOUTH}（包括降压药、偏方）`, '不要掐人中、摇晃或拍打', '不要等症状自己好转'],
     actions: [CALL_EMERGENCY],
     sources: ['STR', 'RC'],
   },
@@ -196,13 +205,7 @@ export const GUIDANCE: Readonly<Record<TriageCategory, Guidance>> = {
   },
   unconscious: {
     title: '叫不醒、没有反应，是危及生命的情况',
-    doNow: [
-      '立即拨打{emergency}',
-      '拍双肩大声呼喊，看胸口有没有起伏',
-      CPR,
-      RECOVERY,
-      '记下发生的时间和经过',
-    ],
+    doNow: ['立即拨打{emergency}', '拍双肩大声呼喊，看胸口有没有起伏', CPR, RECOVERY, '记下发生的时间和经过'],
     dont: [NOTHING_BY_MOUTH, '不要掐人中、用力摇晃', '不要离开病人'],
     actions: [CALL_EMERGENCY],
     sources: ['RC', 'NHC'],
@@ -265,13 +268,22 @@ export const GUIDANCE: Readonly<Record<TriageCategory, Guidance>> = {
       '带上药瓶、包装或剩下的东西去医院',
       RECOVERY,
     ],
-    dont: ['不要自行催吐（洁厕灵、汽油等腐蚀性的更不能吐）', '不要喂牛奶、醋、蛋清等偏方', '没有症状也不要在家观察'],
+    dont: [
+      '不要自行催吐（洁厕灵、汽油等腐蚀性的更不能吐）',
+      '不要喂牛奶、醋、蛋清等偏方',
+      '没有症状也不要在家观察',
+    ],
     actions: [CALL_EMERGENCY],
     sources: ['TOX', 'NHC', 'RC'],
   },
   overdose: {
     title: '一次吃了大量药、药和酒一起吃，或孩子吃了大人的药',
-    doNow: ['立即拨打{emergency}', '带上药盒，记下吃了什么药、多少、什么时间', '有人陪着，留意意识和呼吸', RECOVERY],
+    doNow: [
+      '立即拨打{emergency}',
+      '带上药盒，记下吃了什么药、多少、什么时间',
+      '有人陪着，留意意识和呼吸',
+      RECOVERY,
+    ],
     dont: ['不要自行催吐', '不要再喝酒或吃任何药', '暂时没症状也不要等'],
     actions: [CALL_EMERGENCY],
     sources: ['TOX'],
@@ -279,7 +291,7 @@ export const GUIDANCE: Readonly<Record<TriageCategory, Guidance>> = {
   ingestion: {
     title: '吞了纽扣电池、多个磁铁或尖锐物，几小时内就可能烧穿或刺穿肠胃',
     doNow: ['马上去有儿科/消化内镜的医院急诊，或拨打{emergency}', '带上同样的电池或包装', '记下吞下的时间'],
-    dont: ['不要催吐', '不要等拉出来', NOTHING_BY_MOUTH + '，除非医生指导'],
+    dont: ['不要催吐', '不要等拉出来', `${NOTHING_BY_MOUTH}，除非医生指导`],
     actions: [CALL_EMERGENCY],
     sources: ['FB'],
   },
@@ -319,11 +331,7 @@ export const GUIDANCE: Readonly<Record<TriageCategory, Guidance>> = {
   },
   diabetes: {
     title: '糖尿病人出汗、手抖、糊涂或叫不醒（低血糖），或呕吐伴深快呼吸（酮症酸中毒）',
-    doNow: [
-      '拨打{emergency}',
-      '还清醒、能吞咽：马上吃糖块或喝含糖饮料，15分钟后没好转立即送医',
-      RECOVERY,
-    ],
+    doNow: ['拨打{emergency}', '还清醒、能吞咽：马上吃糖块或喝含糖饮料，15分钟后没好转立即送医', RECOVERY],
     dont: ['叫不醒或呛咳时不要往嘴里喂东西', '不要再打胰岛素或吃降糖药'],
     actions: [CALL_EMERGENCY],
     sources: ['DM', 'RC'],
@@ -388,5 +396,7 @@ export const GUIDANCE: Readonly<Record<TriageCategory, Guidance>> = {
 /** The plain-text guidance: title, numbered steps, then the don'ts. */
 export function guidanceText(g: Guidance): string {
   const steps = g.doNow.map((s, i) => `${i + 1}. ${s}`);
-  return [`【紧急提示】${g.title}。`, '现在：', ...steps, `等待帮助时不要：${g.dont.join('；')}。`].join('\n');
+  return [`【紧急提示】${g.title}。`, '现在：', ...steps, `等待帮助时不要：${g.dont.join('；')}。`].join(
+    '\n',
+  );
 }

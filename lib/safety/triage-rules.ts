@@ -250,8 +250,13 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
   {
     id: 'clot.after_risk',
     category: 'clot',
-    all: ['CLOT_RISK', ['BREATH_SEVERE', 'BREATH_ANY'], ['SUDDEN', 'CHEST_PAIN', 'HEMOPTYSIS', 'HEART_RATE_EXTREME']],
-    means: 'after surgery, a long trip, bed rest or a swollen leg: sudden breathlessness with chest pain or blood',
+    all: [
+      'CLOT_RISK',
+      ['BREATH_SEVERE', 'BREATH_ANY'],
+      ['SUDDEN', 'CHEST_PAIN', 'HEMOPTYSIS', 'HEART_RATE_EXTREME'],
+    ],
+    means:
+      'after surgery, a long trip, bed rest or a swollen leg: sudden breathlessness with chest pain or blood',
     example: '长途飞机下来突然喘不上气',
   },
   {
@@ -410,7 +415,8 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
     id: 'major_trauma.mechanism',
     category: 'major_trauma',
     all: ['MECHANISM', 'INJURY_SIGN'],
-    means: 'fall from height, road accident or crush, with deformity, paralysis, pain of neck/back/belly or bleeding',
+    means:
+      'fall from height, road accident or crush, with deformity, paralysis, pain of neck/back/belly or bleeding',
     example: '骑车被撞，腿变形了',
   },
 
@@ -524,7 +530,8 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
     category: 'bleeding',
     all: ['BLEED_HEAVY'],
     none: ['MENSES'],
-    means: 'bleeding that will not stop, spurting, or large amounts (also vomiting or coughing lots of blood)',
+    means:
+      'bleeding that will not stop, spurting, or large amounts (also vomiting or coughing lots of blood)',
     example: '切菜切到手，血一直往外冒，按了十分钟都止不住',
   },
   {
@@ -658,7 +665,10 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
   {
     id: 'burns.smoke',
     category: 'burns',
-    all: [['SMOKE', 'FIRE'], ['SMOKE', 'SMOKE_SIGN']],
+    all: [
+      ['SMOKE', 'FIRE'],
+      ['SMOKE', 'SMOKE_SIGN'],
+    ],
     means: 'breathed in smoke in a fire',
     example: '火灾里吸了很多烟',
   },
@@ -682,7 +692,8 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
     id: 'infection.meningitis_sepsis',
     category: 'infection',
     all: ['FEVER', ['NONBLANCHING_RASH', 'STIFF_NECK', 'CONFUSED', 'SEPSIS_SIGN']],
-    means: 'fever with a rash that does not fade, stiff neck, confusion, or cold hands / mottled skin / low pressure',
+    means:
+      'fever with a rash that does not fade, stiff neck, confusion, or cold hands / mottled skin / low pressure',
     example: '发烧还起了压不褪的红点',
   },
   {

@@ -8,12 +8,12 @@ import {
   IN_CARE_UNLESS,
   KNOWLEDGE_CUE,
   MEDIA_CUE,
-  PREPARING_CUE,
   NEGATION_PREFIX,
   NEGATION_WINDOW,
   NOW,
   PAST_ASPECT_SUFFIX,
   PAST_CUE,
+  PREPARING_CUE,
   RECURRENCE,
   RESOLVED_CUE,
 } from './triage-guards.js';
@@ -47,6 +47,9 @@ export const DEFAULT_EMERGENCY_NUMBER = '120';
 /** National psychological assistance hotline (全国统一心理援助热线). */
 export const DEFAULT_CRISIS_LINE = '12356';
 export const DEFAULT_POLICE_NUMBER = '110';
+
+/** Lifts a media frame in a later clause (刚看完电影出来，我老公突然…). */
+const SUDDEN_ONSET = /突然|忽然|一下子|刚/;
 
 /** Compiled once: global so every occurrence can be checked for negation. */
 const COMPILED: Readonly<Record<Concept, RegExp>> = Object.fromEntries(
@@ -90,11 +93,13 @@ export function analyse(text: string): Clause[] {
     if (now) {
       past = false;
       hypothetical = false;
-      if (!hasMedia) media = false;
     }
+    // A story ends when a later clause tells of something happening to someone here.
+    if ((now || SUDDEN_ONSET.test(c.text)) && !hasMedia) media = false;
     if (PAST_CUE.test(c.text) && !recurs) past = !now || lastIndex(c.text, PAST_CUE) > lastIndex(c.text, NOW);
     if (hasMedia) media = true;
-    if (HYPOTHETICAL_CUE.test(c.text)) hypothetical = !now || lastIndex(c.text, HYPOTHETICAL_CUE) > lastIndex(c.text, NOW);
+    if (HYPOTHETICAL_CUE.test(c.text))
+      hypothetical = !now || lastIndex(c.text, HYPOTHETICAL_CUE) > lastIndex(c.text, NOW);
     if (past) c.guards.add('past');
     if (media) c.guards.add('media');
     if (hypothetical) c.guards.add('hypothetical');
@@ -142,7 +147,10 @@ function lastIndex(text: string, re: RegExp): number {
 }
 
 /** Evaluates rules against analysed clauses; concept hits are cached per clause. */
-function firstMatchingRule(clauses: readonly Clause[]): TriageRule | undefined {
+function firstMatchingRule(
+  clauses: readonly Clause[],
+  rules: readonly TriageRule[] = TRIAGE_RULES,
+): TriageRule | undefined {
   const cache = new Map<string, boolean>();
   const has = (i: number, concept: Concept): boolean => {
     const key = `${i}:${concept}`;
@@ -153,7 +161,7 @@ function firstMatchingRule(clauses: readonly Clause[]): TriageRule | undefined {
     }
     return hit;
   };
-  for (const rule of TRIAGE_RULES) {
+  for (const rule of rules) {
     const ignores = rule.ignores ?? [];
     const visible: number[] = [];
     clauses.forEach((c, i) => {
@@ -176,6 +184,11 @@ function firstMatchingRule(clauses: readonly Clause[]): TriageRule | undefined {
 export function matchRule(text: string): TriageRule | undefined {
   const clauses = analyse(text);
   return clauses.length === 0 ? undefined : firstMatchingRule(clauses);
+}
+
+/** True when this one row, on its own, fires for the text (for the per-row tests and review). */
+export function rowMatches(rule: TriageRule, text: string): boolean {
+  return firstMatchingRule(analyse(text), [rule]) !== undefined;
 }
 
 /** Accept only phone-number-looking config so a bad env value cannot produce a broken call button. */
@@ -205,7 +218,11 @@ export function emergencyAnswer(category: TriageCategory, opts: TriageOptions = 
     level: 'emergency',
     category,
     message: render(guidanceText(g), numbers),
-    actions: g.actions.map((a) => ({ type: a.type, number: numbers[a.number], label: render(a.label, numbers) })),
+    actions: g.actions.map((a) => ({
+      type: a.type,
+      number: numbers[a.number],
+      label: render(a.label, numbers),
+    })),
   };
 }
 

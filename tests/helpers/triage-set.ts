@@ -18,7 +18,9 @@ export const TRIAGE_SET_DIR = join(dirname(fileURLToPath(import.meta.url)), '..'
 
 export function loadTriageSet(dir = TRIAGE_SET_DIR): TriageItem[] {
   const out: TriageItem[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort()) {
     readFileSync(join(dir, file), 'utf8')
       .split('\n')
       .forEach((line, i) => {

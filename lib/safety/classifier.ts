@@ -10,10 +10,15 @@
 import { z } from 'zod';
 import type { Config } from '../config/index.js';
 import type { Llm } from '../llm/types.js';
-import type { Logger } from '../logger.js';
 import { TRIAGE_CATEGORIES, type TriageCategory } from './triage-guidance.js';
 
 export type EmergencyVerdict = { category: TriageCategory };
+
+/** The two log methods used (a pino Logger fits). */
+export interface ClassifierLog {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+}
 
 export interface ClassifyOptions {
   /** The user's message. Sent to the model; never logged. */
@@ -25,7 +30,7 @@ export interface ClassifyOptions {
   /** Whole-request limit; a slower answer is no verdict. Defaults to 4000 ms. */
   timeoutMs?: number;
   /** For the verdict / failure log line (ids and category only). */
-  log?: Pick<Logger, 'info' | 'warn'>;
+  log?: ClassifierLog;
   requestId?: string;
 }
 

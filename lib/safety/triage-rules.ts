@@ -248,6 +248,13 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
     example: '背上突然像刀割开一样痛',
   },
   {
+    id: 'aortic.sudden_back',
+    category: 'aortic',
+    all: ['BACK_SEVERE', 'SUDDEN', ['SWEAT', 'MIGRATING', 'PALE']],
+    means: 'sudden severe back pain that moves down or comes with sweating or pallor',
+    example: '后背中间突然剧痛往下走到腰',
+  },
+  {
     id: 'clot.after_risk',
     category: 'clot',
     all: [
@@ -283,7 +290,7 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
   {
     id: 'cardiac.chest_lasting',
     category: 'cardiac',
-    all: ['CHEST_PAIN', 'DURATION'],
+    all: ['CHEST_SYMPTOM', 'DURATION'],
     means: 'chest pain lasting minutes or not relieved',
     example: '胸口疼了快半个钟头了',
   },
@@ -596,6 +603,13 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
     all: ['TESTIS_PAIN', ['SUDDEN', 'SEVERE', 'VOMIT', 'SWELL']],
     means: 'sudden or severe testicular pain, or swelling',
     example: '蛋蛋突然疼肿',
+  },
+  {
+    id: 'testicular.vague',
+    category: 'testicular',
+    all: ['MALE_GENITAL_VAGUE', 'ONE_SIDE_SWELL', 'SUDDEN'],
+    means: "sudden pain 'down there' with one side swollen (a boy describing torsion)",
+    example: '孩子说下面突然很疼，一边肿起来了',
   },
   {
     id: 'eye.chemical',

@@ -74,6 +74,8 @@ export const VARIANTS: readonly (readonly [RegExp, string])[] = [
   [/脚杆/g, '腿'],
   [/心口窝/g, '心口'],
   [/莫得|冇/g, '没有'],
+  [/唔/g, '不'],
+  [/讲嘢|讲野/g, '讲话'],
   [/俺/g, '我'],
   [/佢/g, '他'],
   [/咗/g, '了'],

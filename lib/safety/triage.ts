@@ -8,6 +8,7 @@ import {
   IN_CARE_UNLESS,
   KNOWLEDGE_CUE,
   MEDIA_CUE,
+  NEGATING_ANSWER,
   NEGATION_PREFIX,
   NEGATION_WINDOW,
   NOW,
@@ -104,6 +105,12 @@ export function analyse(text: string): Clause[] {
     if (media) c.guards.add('media');
     if (hypothetical) c.guards.add('hypothetical');
   }
+
+  // Answered "no" by the next clause.
+  clauses.forEach((c, i) => {
+    const next = clauses[i + 1];
+    if (next && NEGATING_ANSWER.test(next.text)) c.guards.add('negated');
+  });
 
   // Resolved: guards its clause and everything before it, unless it came back afterwards.
   let lastResolved = -1;

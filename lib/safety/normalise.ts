@@ -127,7 +127,7 @@ export function chineseNumber(s: string): number {
 const NUMERAL = '[零〇一二两三四五六七八九十百]';
 // Units after which a Chinese numeral is a count; "一直", "一下子", "一边" stay words.
 const UNIT =
-  '(?=多?(?:个[多半]?月|个?小时|个?钟头|分钟|天|周|星期|岁|度|片|粒|颗|遍|年|米|点[\\d几一二三四五六七八九]))';
+  '(?=多?(?:个[多半]?月|个?小时|个?钟头|分钟|天|周|星期|岁|度|片|粒|颗|遍|年|米|楼|层|点[\\d几一二三四五六七八九]))';
 const NUMERAL_RUN = new RegExp(`(?<![零〇一二两三四五六七八九十百])${NUMERAL}+${UNIT}`, 'g');
 // Multi-character numerals with 十/百 are numbers even without a unit (心跳一百八, 三十几下).
 const COMPOUND_RUN = new RegExp(`${NUMERAL}*[十百]${NUMERAL}*`, 'g');

@@ -90,6 +90,13 @@ export const TRIAGE_RULES: readonly TriageRule[] = [
     example: '他又在打我，我躲在厕所',
   },
   {
+    id: 'violence.stabbed',
+    category: 'violence',
+    all: ['STABBED'],
+    means: 'stabbed, slashed or robbed',
+    example: '我被抢劫了，对方拿刀捅了我',
+  },
+  {
     id: 'violence.threat',
     category: 'violence',
     all: ['THREAT_TO_KILL'],

@@ -21,6 +21,16 @@
  * Several may be combined, in separate tags or one: `[[mock:delay=500 cut=2]]`.
  * Precedence: a queued behaviour (enqueue) is used alone and ignores directives; otherwise
  * directives override the defaults field by field.
+ *
+ * The emergency classifier (lib/safety/classifier.ts: a system prompt carrying CLASSIFIER_TAG) is
+ * answered apart: it never takes a queued behaviour or the defaults, is recorded in `classifications`
+ * (not `requests`), and answers by a test marker in the user message:
+ *
+ *   [[triage:emergency:cardiac]]   {"emergency":true,"category":"cardiac"} (any category, even unknown)
+ *   [[triage:unreadable]]          text that is not JSON
+ *   (no marker)                    {"emergency":false,"category":null}
+ *
+ * `[[mock:...]]` directives still apply to it (e.g. `[[mock:delay=5000]]` to test its timeout).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -59,6 +69,8 @@ export type RecordedRequest = {
 export type MockLlm = {
   baseURL: string;
   requests: RecordedRequest[];
+  /** Requests of the emergency classifier (kept apart so chat tests see only their own). */
+  classifications: RecordedRequest[];
   enqueue(...b: MockBehavior[]): void;
   setDefaults(b: MockBehavior): void;
   reset(): void;
@@ -142,6 +154,24 @@ function countImages(messages: Json[]): number {
 }
 
 const DIRECTIVE_TAG = /\[\[mock:([^\]]*)\]\]/g;
+
+/** Same value as CLASSIFIER_TAG in lib/safety/classifier.ts (the stand-in does not import app code). */
+export const CLASSIFIER_TAG = 'triage-classifier/v1';
+const TRIAGE_MARKER = /\[\[triage:(emergency:([a-z_]+)|unreadable)\]\]/;
+
+function isClassifierRequest(messages: Json[]): boolean {
+  return messages.some(
+    (m) => m.role === 'system' && summarizeContent(m.content).text.includes(CLASSIFIER_TAG),
+  );
+}
+
+/** The classifier's answer for a user message, by its `[[triage:...]]` marker (see the file header). */
+export function classifierReply(text: string): string {
+  const m = TRIAGE_MARKER.exec(text);
+  if (m?.[1] === 'unreadable') return 'I think this might be an emergency.';
+  if (m?.[2]) return JSON.stringify({ emergency: true, category: m[2] });
+  return JSON.stringify({ emergency: false, category: null });
+}
 
 function toCount(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -255,6 +285,7 @@ export async function startMockLlm(opts: StartMockLlmOptions = {}): Promise<Mock
   let defaults: MockBehavior = { ...opts.defaults };
   const queue: MockBehavior[] = [];
   const requests: RecordedRequest[] = [];
+  const classifications: RecordedRequest[] = [];
   let seq = 0;
   let closing = false;
   // Lets close() end pending delays and hanging requests at once.
@@ -321,7 +352,18 @@ export async function startMockLlm(opts: StartMockLlmOptions = {}): Promise<Mock
 
     const body = isObject(record.body) ? record.body : {};
     const messages = messagesOf(body);
-    const b = pick(messages);
+    const classifier = isClassifierRequest(messages);
+    if (classifier) {
+      requests.splice(requests.indexOf(record), 1);
+      classifications.push(record);
+    }
+    const b = classifier
+      ? {
+          ...base,
+          ...parseDirectives(lastUserText(messages)),
+          reply: classifierReply(lastUserText(messages)),
+        }
+      : pick(messages);
     if (b.hang) return;
     if (!(await wait(b.firstTokenDelayMs ?? 0))) return;
     if (b.status !== undefined) {
@@ -425,6 +467,7 @@ export async function startMockLlm(opts: StartMockLlmOptions = {}): Promise<Mock
   return {
     baseURL: `http://${urlHost}:${port}/v1`,
     requests,
+    classifications,
     enqueue: (...b: MockBehavior[]) => {
       queue.push(...b);
     },
@@ -434,6 +477,7 @@ export async function startMockLlm(opts: StartMockLlmOptions = {}): Promise<Mock
     reset: () => {
       // Cleared in place so callers holding `requests` keep a live view.
       requests.length = 0;
+      classifications.length = 0;
       queue.length = 0;
       defaults = { ...opts.defaults };
     },

@@ -68,6 +68,13 @@ const envSchema = z.object({
     .string()
     .regex(/^[0-9-]{2,20}$/)
     .default('12356'),
+  POLICE_NUMBER: z
+    .string()
+    .regex(/^[0-9-]{2,20}$/)
+    .default('110'),
+  // The model that judges "is this an emergency?" next to the answer; unset: CHAT_MODEL; "off": no second layer.
+  TRIAGE_MODEL: optional(z.string().min(1)),
+  TRIAGE_TIMEOUT_MS: int(4_000, 200, 60_000),
 
   UPSTASH_REDIS_REST_URL: optional(url),
   UPSTASH_REDIS_REST_TOKEN: optional(z.string().min(1)),

@@ -8,7 +8,13 @@ import OpenAI, { APIConnectionTimeoutError, APIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { Config } from '../config/index.js';
 import { AppError } from '../errors.js';
-import { type Llm, LlmError, type LlmEvent, type StreamChatOptions } from './types.js';
+import {
+  type CompleteJsonOptions,
+  type Llm,
+  LlmError,
+  type LlmEvent,
+  type StreamChatOptions,
+} from './types.js';
 
 type StopReason = 'client' | 'first-token' | 'idle' | 'total';
 
@@ -132,5 +138,36 @@ export function createLlm(config: Config): Llm {
     }
   }
 
-  return { streamChat };
+  async function completeJson(o: CompleteJsonOptions): Promise<string> {
+    const timeout = AbortSignal.timeout(o.timeoutMs ?? config.LLM_TIMEOUT_MS);
+    const signal = AbortSignal.any([o.signal, timeout]);
+    try {
+      const res = await client.chat.completions.create(
+        {
+          model: o.model,
+          messages: o.messages,
+          stream: false,
+          response_format: { type: 'json_object' },
+          temperature: 0,
+          max_tokens: o.maxOutputTokens ?? 64,
+        },
+        { signal, maxRetries: 0 },
+      );
+      return res.choices[0]?.message?.content ?? '';
+    } catch (err) {
+      if (o.signal.aborted) throw new LlmError('ABORTED', 'the caller gave up', { cause: err });
+      if (timeout.aborted || err instanceof APIConnectionTimeoutError) {
+        throw new LlmError('UPSTREAM_TIMEOUT', 'the model did not answer in time', { cause: err });
+      }
+      if (err instanceof APIError && err.status !== undefined) {
+        throw new LlmError('UPSTREAM_ERROR', `the model answered HTTP ${err.status}`, {
+          status: err.status,
+          cause: err,
+        });
+      }
+      throw new LlmError('UPSTREAM_ERROR', 'the connection to the model failed', { cause: err });
+    }
+  }
+
+  return { streamChat, completeJson };
 }

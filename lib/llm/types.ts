@@ -30,6 +30,16 @@ export type StreamChatOptions = {
   totalTimeoutMs?: number;
 };
 
+export type CompleteJsonOptions = {
+  model: string;
+  messages: ChatMessage[];
+  /** Aborting it aborts the request at once. */
+  signal: AbortSignal;
+  maxOutputTokens?: number;
+  /** The whole request, no retries; defaults to LLM_TIMEOUT_MS. */
+  timeoutMs?: number;
+};
+
 export interface Llm {
   /**
    * Streams one chat completion. Ends with a `finish` event, or throws an LlmError: ABORTED when
@@ -37,6 +47,12 @@ export interface Llm {
    * (HTTP errors after the SDK's retries, refused connections, a stream cut mid-way).
    */
   streamChat(opts: StreamChatOptions): AsyncIterable<LlmEvent>;
+  /**
+   * One non-streaming completion with `response_format: json_object` and temperature 0, for small
+   * classification requests. Returns the message content (JSON text, not yet validated). Throws an
+   * LlmError like streamChat; never retries (the caller has a deadline).
+   */
+  completeJson(opts: CompleteJsonOptions): Promise<string>;
 }
 
 export type LlmErrorCode = 'UPSTREAM_ERROR' | 'UPSTREAM_TIMEOUT' | 'ABORTED';

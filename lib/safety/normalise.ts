@@ -1,39 +1,26 @@
 /**
  * Text normalisation for the triage matcher.
  *
- * The rules are written once, in simplified Chinese, half-width, without spaces or punctuation. Everything a
- * user might type is folded onto that form here so the rules never have to spell out variants.
+ * The rules are written once, in simplified Chinese, half-width, lower case, digits for numbers, without
+ * spaces. Everything a user might type is folded onto that form here so the rules never spell out variants:
+ *   1. NFKC (full-width letters/digits → half-width, ℃ → °c), lower case;
+ *   2. traditional → simplified for the characters the rules and guards look at (TRADITIONAL_PAIRS);
+ *   3. common typos, homophones and dialect words (VARIANTS);
+ *   4. Chinese numerals → digits where a unit follows (两个月 → 2个月, 三十八度五 → 38.5度);
+ *   5. punctuation and line breaks → "|" (a clause boundary the guards work on); other spaces dropped.
+ *
+ * Why a curated table and not OpenCC: opencc-js costs ~150–250 ms to import and build its converter, paid on
+ * every cold start of the chat function, and only characters the rules look at can change a triage outcome.
+ * The table was generated from OpenCC's simplified→traditional mapping of every character in the lexicon.
  */
-
-/**
- * Traditional → simplified pairs, limited to characters that appear in the triage rules and guards (plus a
- * few common neighbours and variant forms such as 螫/蜇 → 蛰). A full OpenCC table is deliberately not bundled:
- * only characters the rules look at can change a triage outcome. Space-separated two-character tokens, each
- * "traditional then simplified", so a pair can be read and edited on its own.
- */
-const TRADITIONAL_PAIRS =
-  '業业 東东 兩两 嚴严 喪丧 個个 為为 麼么 麽么 義义 烏乌 書书 產产 親亲 從从 們们 ' +
-  '價价 會会 傳传 傷伤 體体 側侧 兒儿 寫写 農农 凍冻 幾几 劃划 剛刚 劑剂 劇剧 辦办 ' +
-  '動动 勁劲 區区 單单 賣卖 臥卧 厲厉 壓压 廁厕 雙双 發发 髮发 隻只 號号 後后 嚇吓 ' +
-  '聽听 嘔呕 員员 嗆呛 週周 嚨咙 啞哑 喚唤 噴喷 囪囟 團团 堅坚 聲声 備备 復复 複复 ' +
-  '頭头 婦妇 媽妈 嬰婴 寶宝 宮宫 對对 尋寻 爾尔 歲岁 乾干 幹干 並并 應应 開开 異异 ' +
-  '張张 強强 徵征 懷怀 總总 驚惊 癒愈 戲戏 撲扑 擴扩 搖摇 敵敌 斷断 無无 時时 顯显 ' +
-  '暈晕 機机 殺杀 條条 來来 棗枣 樣样 橋桥 樓楼 殘残 氣气 沒没 洩泄 潔洁 渾浑 湧涌 ' +
-  '溫温 遊游 滿满 灘滩 瀕濒 滅灭 靈灵 點点 煩烦 燒烧 熱热 爺爷 牽牵 狀状 現现 電电 ' +
-  '畫画 暢畅 瘡疮 瘋疯 癇痫 癱瘫 癲癫 著着 竄窜 緊紧 紅红 紐纽 紺绀 經经 結结 絞绞 ' +
-  '續续 綿绵 綜综 緩缓 膚肤 腫肿 膠胶 臟脏 髒脏 腦脑 腳脚 脫脱 臉脸 藝艺 薦荐 蕁荨 ' +
-  '藥药 蘿萝 虛虚 蟲虫 蝦虾 蟄蛰 螫蛰 蜇蛰 見见 視视 覺觉 認认 讓让 講讲 識识 話话 ' +
-  '該该 語语 誤误 說说 費费 軌轨 軟软 輕轻 輩辈 輸输 邊边 達达 過过 還还 這这 進进 ' +
-  '連连 遲迟 遺遗 鬱郁 醯酰 裡里 裏里 針针 鈍钝 鐘钟 鐵铁 銀银 長长 門门 悶闷 閨闺 ' +
-  '陽阳 陰阴 陣阵 險险 難难 項项 預预 頸颈 頜颌 風风 馬马 驟骤 魚鱼 鮮鲜 黃黄 齒齿 ' +
-  '齦龈 痠酸 醫医 嗎吗 請请 謝谢 維维 衝冲 處处 錯错 幫帮 聯联 係系 繫系 療疗 護护 ' +
-  '診诊 術术 檢检 驗验 報报 問问 題题 帶带 給给 盡尽';
+import { TRADITIONAL_PAIRS } from './traditional.js';
 
 const TRADITIONAL_TO_SIMPLIFIED: ReadonlyMap<string, string> = buildMap();
 
 function buildMap(): Map<string, string> {
   const map = new Map<string, string>();
   for (const token of TRADITIONAL_PAIRS.split(/\s+/)) {
+    if (token === '') continue;
     const [trad, simp, ...rest] = Array.from(token);
     if (!trad || !simp || rest.length > 0) throw new Error(`bad traditional pair: "${token}"`);
     map.set(trad, simp);
@@ -49,10 +36,142 @@ export function toSimplified(text: string): string {
 }
 
 /**
- * NFKC (full-width → half-width, ℃ → °c, compatibility ideographs), lower-case, traditional → simplified,
- * then drop whitespace, punctuation, symbols and emoji. A dot is kept only between digits so "39.5度" survives.
+ * Typos (pinyin input picks the wrong homophone), variant characters and dialect words, folded onto the
+ * word the lexicon uses. Applied after traditional → simplified. Order matters only where entries overlap.
  */
+export const VARIANTS: readonly (readonly [RegExp, string])[] = [
+  // Homophone typos from pinyin input.
+  [/晕到|昏到(?!了?\d)/g, '晕倒'],
+  [/抽畜|抽蓄|抽触/g, '抽搐'],
+  [/抽经/g, '抽筋'],
+  [/(头|胸口?|心口|肚子|胃|背|后背|腰|腹)(?:通|桶)/g, '$1痛'],
+  [/困南/g, '困难'],
+  [/发绕|发骚(?=\d|到|了|得)/g, '发烧'],
+  [/(喘|透|吸)不(上|过)起/g, '$1不$2气'],
+  [/(吐|流|出|咳|便|拉)雪/g, '$1血'],
+  [/中峰|中疯/g, '中风'],
+  [/脑耕|脑埂/g, '脑梗'],
+  [/心埂|心更(?=了|塞)/g, '心梗'],
+  [/癫闲|癫娴|颠痫/g, '癫痫'],
+  [/羊(?:癫|角|颠)[疯风]/g, '癫痫'],
+  [/胰岛速/g, '胰岛素'],
+  [/过民/g, '过敏'],
+  [/煤汽/g, '煤气'],
+  [/农要/g, '农药'],
+  [/(安眠|降压|降糖|退烧|感冒)要/g, '$1药'],
+  [/遗输/g, '遗书'],
+  [/自沙|自刹/g, '自杀'],
+  [/割碗/g, '割腕'],
+  [/睾完|搞丸/g, '睾丸'],
+  [/晕阙|晕绝|昏厥/g, '晕厥'],
+  [/[蛰螫]/g, '蜇'],
+  [/唿/g, '呼'],
+  // Dialect and colloquial words.
+  [/脑壳|脑瓜子?|脑阔/g, '头'],
+  [/(?:我(?:家)?)?(?:老汉儿?|老爸|俺爹|我爹)/g, '我爸'],
+  [/°c|°|℃/g, '度'],
+  [/膀子/g, '胳膊'],
+  [/脚杆/g, '腿'],
+  [/心口窝/g, '心口'],
+  [/莫得|冇/g, '没有'],
+  [/唔/g, '不'],
+  [/讲嘢|讲野/g, '讲话'],
+  [/俺/g, '我'],
+  [/佢/g, '他'],
+  [/咗/g, '了'],
+  [/嘅/g, '的'],
+  [/咋/g, '怎么'],
+  [/啥/g, '什么'],
+];
+
+const DIGIT: Record<string, number> = {
+  零: 0,
+  〇: 0,
+  一: 1,
+  二: 2,
+  两: 2,
+  三: 3,
+  四: 4,
+  五: 5,
+  六: 6,
+  七: 7,
+  八: 8,
+  九: 9,
+};
+
+/** Value of a Chinese numeral below 1000 (三十八, 一百八, 十五, 两百); NaN when it is not one. */
+export function chineseNumber(s: string): number {
+  let total = 0;
+  let current = -1;
+  let lastUnit = 0;
+  for (const ch of s) {
+    const d = DIGIT[ch];
+    if (d !== undefined) {
+      current = d;
+    } else if (ch === '十' || ch === '百') {
+      const unit = ch === '十' ? 10 : 100;
+      total += (current === -1 ? 1 : current) * unit;
+      current = -1;
+      lastUnit = unit;
+    } else {
+      return Number.NaN;
+    }
+  }
+  if (current !== -1) {
+    // 一百八 = 180, 两百五 = 250: a trailing digit after 百 counts in tens.
+    total += lastUnit === 100 ? current * 10 : current;
+  }
+  return total;
+}
+
+const NUMERAL = '[零〇一二两三四五六七八九十百]';
+// Units after which a Chinese numeral is a count; "一直", "一下子", "一边" stay words.
+const UNIT =
+  '(?=多?(?:个[多半]?月|个?小时|个?钟头|分钟|天|周|星期|岁|度|片|粒|颗|遍|年|米|楼|层|点[\\d几一二三四五六七八九]))';
+const NUMERAL_RUN = new RegExp(`(?<![零〇一二两三四五六七八九十百])${NUMERAL}+${UNIT}`, 'g');
+// Multi-character numerals with 十/百 are numbers even without a unit (心跳一百八, 三十几下).
+const COMPOUND_RUN = new RegExp(`${NUMERAL}*[十百]${NUMERAL}*`, 'g');
+
+export function numeralsToDigits(text: string): string {
+  const convert = (m: string) => {
+    const n = chineseNumber(m);
+    return Number.isNaN(n) ? m : String(n);
+  };
+  return (
+    text
+      .replace(NUMERAL_RUN, convert)
+      .replace(COMPOUND_RUN, (m) => (m.length < 2 ? m : convert(m)))
+      // 38度5 → 38.5度, 3点5 → 3.5.
+      .replace(/(\d+)度([一二三四五六七八九])/g, (_, a: string, b: string) => `${a}.${DIGIT[b] ?? b}度`)
+      .replace(/(\d+)度(\d)(?!\d)/g, '$1.$2度')
+      .replace(/(\d)点([一二三四五六七八九])/g, (_, a: string, b: string) => `${a}.${DIGIT[b] ?? b}`)
+      .replace(/(\d)点(\d)/g, '$1.$2')
+  );
+}
+
+/** Clause boundary: punctuation and line breaks become this character. */
+export const BOUNDARY = '|';
+
+/**
+ * The matcher's view of a message: simplified, half-width, lower case, digits, clauses separated by "|",
+ * no spaces. A dot survives only between digits ("39.5度").
+ */
+export function normaliseForTriage(text: string): string {
+  let s = toSimplified(text.normalize('NFKC').toLowerCase());
+  for (const [from, to] of VARIANTS) s = s.replace(from, to);
+  s = numeralsToDigits(s);
+  return (
+    s
+      // Horizontal spaces are dropped (people space out words), line breaks and punctuation split clauses.
+      .replace(/[^\S\n]+/g, '')
+      .replace(/(?<!\d)\.|\.(?!\d)/g, BOUNDARY)
+      .replace(/[^\p{L}\p{N}.]+/gu, BOUNDARY)
+      .replace(/\|{2,}/g, BOUNDARY)
+      .replace(/^\||\|$/g, '')
+  );
+}
+
+/** The normalised text without clause boundaries (the matcher's text, for display and tests). */
 export function normaliseText(text: string): string {
-  const folded = toSimplified(text.normalize('NFKC').toLowerCase());
-  return folded.replace(/[^\p{L}\p{N}.]+/gu, '').replace(/(?<!\d)\.|\.(?!\d)/g, '');
+  return normaliseForTriage(text).replaceAll(BOUNDARY, '');
 }

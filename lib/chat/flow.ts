@@ -30,6 +30,7 @@ import type { LimitResult } from '../ratelimit/index.js';
 import type { Runtime } from '../runtime.js';
 import { buildSystemPrompt, triage } from '../safety/index.js';
 import { contentCheckEnabled } from '../wechat/content.js';
+import { modelTriage, triageNumbers } from './guards.js';
 import { historyWindow } from './history.js';
 import { claimKey, type IdempotencyScope, releaseKey, requestHash } from './idempotency.js';
 import { type ChatOutcome, type ChatTurn, isOutcome, remember, toOutcome } from './outcome.js';
@@ -143,10 +144,7 @@ export async function startChat(ctx: ChatCtx, input: ChatInput): Promise<ChatSta
   let lease: ModelLease = NO_LEASE;
   try {
     // Warning signs are answered whatever the limits say: that answer costs no model call.
-    const found: Triage | null = triage(body.content, {
-      emergencyNumber: rt.config.EMERGENCY_NUMBER,
-      crisisLine: rt.config.CRISIS_LINE,
-    });
+    const found: Triage | null = triage(body.content, triageNumbers(rt));
     const emergency = found ? { ...found, source: 'rules' as const } : null;
     const imageIds = body.imageIds ?? [];
     const [images, , profile, earlier, limited, risky] = await settleAll<unknown>([
@@ -200,7 +198,9 @@ export async function startChat(ctx: ChatCtx, input: ChatInput): Promise<ChatSta
       return { kind: 'answer', turn, outcome: Promise.resolve(outcome), limits };
     }
     const rows = images as FileRow[];
-    const guards = [finalContentCheck(rt, user.openid)].filter((g): g is AnswerGuard => g !== null);
+    const guards = [modelTriage(rt, body.content, ctx.requestId), finalContentCheck(rt, user.openid)].filter(
+      (g): g is AnswerGuard => g !== null,
+    );
     const outcome = startAnswer(
       rt,
       turn,

@@ -21,6 +21,17 @@ const optional = <T extends z.ZodType>(schema: T) =>
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
   VERCEL_ENV: optional(z.enum(['production', 'preview', 'development'])),
+  // Set to 1 by Vercel (deployments and `vercel dev`): its own client-address headers are trusted.
+  VERCEL: optional(bool),
+  // Behind a reverse proxy (`npm start` on Sealos, a Tencent Cloud host): the header it sets with
+  // the client's address and how many proxies append to it. Unset: the socket's address.
+  TRUST_PROXY_HEADER: optional(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, 'must be a header name')
+      .transform((s) => s.toLowerCase()),
+  ),
+  TRUST_PROXY_HOPS: int(1, 1, 10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SERVICE_VERSION: z.string().default('0.1.0'),
 

@@ -133,7 +133,7 @@ describe('documentation of settings', () => {
     const doc = fs.readFileSync('docs/environment.md', 'utf8');
     const example = fs.readFileSync('.env.example', 'utf8');
     // Set by the platform or used only by tests.
-    const notForUsers = ['VERCEL_ENV', 'NEON_WS_PROXY'];
+    const notForUsers = ['VERCEL_ENV', 'VERCEL', 'NEON_WS_PROXY'];
     expect(keys.filter((k) => !doc.includes(`\`${k}\``))).toEqual([]);
     expect(keys.filter((k) => !notForUsers.includes(k) && !example.includes(`\n${k}=`))).toEqual([]);
   });

@@ -27,7 +27,7 @@ export function dispatcher(
     const requestId = crypto.randomUUID();
     return Response.json(envelope(new AppError('NOT_FOUND', 'route not found'), requestId), {
       status: 404,
-      headers: { 'X-Request-Id': requestId },
+      headers: { 'X-Request-Id': requestId, 'X-Content-Type-Options': 'nosniff' },
     });
   };
 }

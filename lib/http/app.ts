@@ -12,6 +12,7 @@ import { errorFields } from '../logger.js';
 import { requestLogRow, shouldPersist, writeSystemLogs } from '../logs/sink.js';
 import type { Runtime } from '../runtime.js';
 import { AppError, type ErrorDetail, envelope, statusOf } from './errors.js';
+import { applySecurityHeaders } from './security-headers.js';
 
 export type AuthUser = {
   id: string;
@@ -127,6 +128,8 @@ export function createApp(name: string, runtime: () => Runtime, basePath = `/api
     c.set('requestId', requestId);
     c.header('X-Request-Id', requestId);
     await next();
+    // Here, after the error handler has written its answer: errors carry these headers too.
+    applySecurityHeaders(c);
     const entry = {
       requestId,
       fn: name,

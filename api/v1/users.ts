@@ -387,7 +387,11 @@ export function build(runtime: () => Runtime = getRuntime): App {
     const { version, accepted } = c.req.valid('json');
     // Only the current text can be accepted: agreeing to an unknown version means nothing.
     if (accepted && version !== rt.config.CONSENT_VERSION) {
-      throw new AppError('UNPROCESSABLE', `consent version ${version} is not the current version`);
+      // The caller's text is never echoed back; the current version is the server's own.
+      throw new AppError(
+        'UNPROCESSABLE',
+        `consent version is not the current version (${rt.config.CONSENT_VERSION})`,
+      );
     }
     const db = await rt.db();
     const user = currentUser(c);

@@ -102,6 +102,8 @@ export function createApp(name: string, runtime: () => Runtime, basePath = `/api
   runtime();
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
+      // A path parameter that cannot be an id names nothing: 404, as for an unknown id.
+      if (!result.success && result.target === 'param') throw new AppError('NOT_FOUND', 'not found');
       if (!result.success) {
         // Field paths and issue codes only: values may be health data.
         const details = result.error.issues.flatMap((i) => issueDetails(i, []));

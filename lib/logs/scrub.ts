@@ -82,7 +82,7 @@ const RULE_ASCII = /^[A-Za-z0-9@.=:+/_-]+$/;
  * characters that become such ASCII are replaced: Chinese punctuation (，。：) stays as written.
  */
 function normalise(text: string): string {
-  return text.replace(INVISIBLE, '').replace(/[^\x00-\x7f]/gu, (ch) => {
+  return text.replace(INVISIBLE, '').replace(/[^\p{ASCII}]/gu, (ch) => {
     const n = ch.normalize('NFKC');
     return RULE_ASCII.test(n) ? n : ch;
   });

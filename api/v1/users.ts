@@ -58,7 +58,10 @@ const login = createRoute({
   tags: ['users'],
   summary: 'Sign in with a wx.login code',
   request: { body: jsonBody(z.strictObject({ code: z.string().min(1).max(200) })) },
-  responses: { 200: jsonResponse(LoginAnswer, 'Signed in'), ...errors(400, 401, 413, 415, 429, 502, 503) },
+  responses: {
+    200: jsonResponse(LoginAnswer, 'Signed in'),
+    ...errors(400, 401, 403, 413, 415, 429, 502, 503),
+  },
 });
 
 const refresh = createRoute({

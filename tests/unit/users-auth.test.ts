@@ -297,6 +297,14 @@ describe('WeChat sign-in against a local stand-in', () => {
     expectEnvelope(r.json, errorCode);
   });
 
+  it('a user WeChat blocks as high-risk (40226) gets 403 with its own message, not "invalid code"', async () => {
+    const r = await h.call('POST', '/users/login', { body: { code: 'blocked:abc' } });
+    expect(r.status).toBe(403);
+    expectEnvelope(r.json, 'FORBIDDEN');
+    expect(r.json.error.message).toMatch(/微信安全策略/);
+    expect(r.json.error.message).not.toContain('blocked:abc');
+  });
+
   it('WeChat being unreachable is a 503 too', async () => {
     const down = await createHarness({
       env: { WECHAT_APPID: 'a', WECHAT_SECRET: 'b', WECHAT_API_BASE_URL: 'http://127.0.0.1:1' },

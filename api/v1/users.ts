@@ -39,6 +39,14 @@ export const UserSchema = z
       required: z.boolean(),
       currentVersion: z.string(),
       acceptedVersion: z.string().nullable(),
+      text: z.string().nullable().openapi({
+        description:
+          'The consent text of this deployment (CONSENT_TEXT), shown before accepting; null when the app ships its own',
+      }),
+      crossBorderTransfer: z.string().nullable().openapi({
+        description:
+          'When personal information leaves mainland China (CONSENT_CROSS_BORDER): who receives it, where, for what and how to exercise rights; the app asks for it as a separate consent. null: no cross-border transfer',
+      }),
     }),
     createdAt: IsoDate,
   })

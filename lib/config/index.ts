@@ -58,6 +58,12 @@ const envSchema = z.object({
 
   ADMIN_OPENIDS: list.default([]),
   CONSENT_VERSION: z.string().min(1).default('2026-11-01'),
+  // Shown in GET /users/me (consent.text, consent.crossBorderTransfer). Change CONSENT_VERSION with
+  // them, so everyone consents again to the new words.
+  CONSENT_TEXT: optional(z.string().min(1).max(20_000)),
+  // Required by PIPL when data leaves the mainland (e.g. Vercel Hong Kong, Neon/Upstash Singapore):
+  // the recipients, where, what for, and how to exercise rights, for the user's separate consent.
+  CONSENT_CROSS_BORDER: optional(z.string().min(1).max(5_000)),
 
   OPENAI_BASE_URL: optional(url),
   OPENAI_API_KEY: optional(z.string().min(1)),

@@ -23,6 +23,8 @@ describe('ids, documented refusals, no echo', () => {
     ['GET', (id) => `/uploads/${id}`],
     ['DELETE', (id) => `/uploads/${id}`],
     ['POST', (id) => `/uploads/${id}/complete`],
+    ['GET', (id) => `/conversations/${UNKNOWN}/messages/${id}/stream`],
+    ['POST', (id) => `/conversations/${id}/messages/${UNKNOWN}/stop`],
   ];
 
   it.each(routes)('%s a malformed {id} answers 404 like an unknown id', async (method, path, body) => {

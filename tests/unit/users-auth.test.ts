@@ -228,7 +228,13 @@ describe('dev sign-in and the HTTP kit', () => {
     expect(ok.status).toBe(201);
     expect(ok.json).toMatchObject({ version, accepted: true });
     let me = await h.call('GET', '/users/me', { token: u.token });
-    expect(me.json.consent).toEqual({ required: false, currentVersion: version, acceptedVersion: version });
+    expect(me.json.consent).toEqual({
+      required: false,
+      currentVersion: version,
+      acceptedVersion: version,
+      text: null,
+      crossBorderTransfer: null,
+    });
     await h.call('POST', '/users/me/consents', { token: u.token, body: { version, accepted: false } });
     me = await h.call('GET', '/users/me', { token: u.token });
     expect(me.json.consent.required).toBe(true);

@@ -56,7 +56,15 @@ export type Role = 'user' | 'admin';
 export type HealthProfile = { allergies: string[]; conditions: string[]; medications: string[] };
 
 /** `required` stays true while `acceptedVersion` differs from `currentVersion`. */
-export type ConsentState = { required: boolean; currentVersion: string; acceptedVersion: string | null };
+export type ConsentState = {
+  required: boolean;
+  currentVersion: string;
+  acceptedVersion: string | null;
+  /** The deployment's consent text (CONSENT_TEXT); null when the app ships its own. */
+  text: string | null;
+  /** The cross-border transfer notice to consent to separately; null when data stays in the mainland. */
+  crossBorderTransfer: string | null;
+};
 
 export type User = {
   id: string;

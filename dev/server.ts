@@ -15,16 +15,19 @@ export async function loadApps(runtime: () => Runtime): Promise<Map<FunctionName
   return apps;
 }
 
-export function dispatcher(apps: Map<FunctionName, App>): (req: Request) => Promise<Response> | Response {
-  return (req) => {
+export function dispatcher(
+  apps: Map<FunctionName, App>,
+): (req: Request, env?: unknown) => Promise<Response> | Response {
+  return (req, env) => {
     const name = functionFor(new URL(req.url).pathname);
     const app = name && apps.get(name);
-    if (app) return app.fetch(req);
+    // The node-server bindings (the socket) are passed on: per-IP limits read the peer address.
+    if (app) return app.fetch(req, env);
     // Vercel would answer its own 404 page here; locally we keep the contract's envelope.
     const requestId = crypto.randomUUID();
     return Response.json(envelope(new AppError('NOT_FOUND', 'route not found'), requestId), {
       status: 404,
-      headers: { 'X-Request-Id': requestId },
+      headers: { 'X-Request-Id': requestId, 'X-Content-Type-Options': 'nosniff' },
     });
   };
 }

@@ -8,20 +8,10 @@ import { toPublicMessage } from '../../lib/conversations/messages.js';
 import { MessageSchema } from '../../lib/conversations/schemas.js';
 import type { App } from '../../lib/http/app.js';
 import { currentUser, requireAuth } from '../../lib/http/auth.js';
-import { bearer, errors, jsonResponse } from '../../lib/http/openapi.js';
+import { bearer, errors, idParam, jsonResponse } from '../../lib/http/openapi.js';
 
-const AnswerParams = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: 'id', in: 'path' } }),
-  messageId: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: 'messageId', in: 'path' } }),
-});
+// Server-made UUIDs: anything else answers 404 like an unknown id (lib/http/openapi.ts).
+const AnswerParams = z.object({ id: idParam('id'), messageId: idParam('messageId') });
 
 const Offset = z
   .string()

@@ -5,6 +5,7 @@ import { html, raw } from 'hono/html';
 import { mergeDocuments } from '../../lib/docs/openapi.js';
 import { renderReference } from '../../lib/docs/page.js';
 import { type App, createApp } from '../../lib/http/app.js';
+import { DOCS_CSP } from '../../lib/http/security-headers.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
 import { apiLoaders } from '../_apis.js';
 
@@ -28,6 +29,7 @@ export function build(runtime: () => Runtime = getRuntime): App {
 
   app.get('/docs', async (c) => {
     const page = renderReference(await document());
+    c.header('Content-Security-Policy', DOCS_CSP);
     return c.html(html`<!doctype html>${raw(page)}`);
   });
 

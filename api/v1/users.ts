@@ -39,6 +39,14 @@ export const UserSchema = z
       required: z.boolean(),
       currentVersion: z.string(),
       acceptedVersion: z.string().nullable(),
+      text: z.string().nullable().openapi({
+        description:
+          'The consent text of this deployment (CONSENT_TEXT), shown before accepting; null when the app ships its own',
+      }),
+      crossBorderTransfer: z.string().nullable().openapi({
+        description:
+          'When personal information leaves mainland China (CONSENT_CROSS_BORDER): who receives it, where, for what and how to exercise rights; the app asks for it as a separate consent. null: no cross-border transfer',
+      }),
     }),
     createdAt: IsoDate,
   })
@@ -58,7 +66,10 @@ const login = createRoute({
   tags: ['users'],
   summary: 'Sign in with a wx.login code',
   request: { body: jsonBody(z.strictObject({ code: z.string().min(1).max(200) })) },
-  responses: { 200: jsonResponse(LoginAnswer, 'Signed in'), ...errors(400, 401, 413, 415, 429, 502, 503) },
+  responses: {
+    200: jsonResponse(LoginAnswer, 'Signed in'),
+    ...errors(400, 401, 403, 413, 415, 429, 502, 503),
+  },
 });
 
 const refresh = createRoute({
@@ -387,7 +398,11 @@ export function build(runtime: () => Runtime = getRuntime): App {
     const { version, accepted } = c.req.valid('json');
     // Only the current text can be accepted: agreeing to an unknown version means nothing.
     if (accepted && version !== rt.config.CONSENT_VERSION) {
-      throw new AppError('UNPROCESSABLE', `consent version ${version} is not the current version`);
+      // The caller's text is never echoed back; the current version is the server's own.
+      throw new AppError(
+        'UNPROCESSABLE',
+        `consent version is not the current version (${rt.config.CONSENT_VERSION})`,
+      );
     }
     const db = await rt.db();
     const user = currentUser(c);

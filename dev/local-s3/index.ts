@@ -12,6 +12,8 @@ export interface LocalS3Options {
   port?: number;
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
+  /** Treat the key pair as temporary: COS forms must carry this `x-cos-security-token`. */
+  cosSecurityToken?: string;
   buckets: string[];
 }
 
@@ -31,7 +33,11 @@ export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
     await store.createBucket(bucket);
     await store.sweep(bucket);
   }
-  const auth = { region: opts.region, credentials: { ...opts.credentials } };
+  const auth = {
+    region: opts.region,
+    credentials: { ...opts.credentials },
+    ...(opts.cosSecurityToken ? { cosSecurityToken: opts.cosSecurityToken } : {}),
+  };
   let endpoint = '';
   const server = createServer(
     createHandler({ ...auth, store, signer: createSigner(auth), endpoint: () => endpoint }),

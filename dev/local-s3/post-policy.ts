@@ -152,6 +152,13 @@ function verifyCosSignature(cfg: AuthConfig, f: Map<string, string>, policyJson:
   if (f.get('q-ak') !== cfg.credentials.accessKeyId) {
     throw new S3Error(403, 'InvalidAccessKeyId', 'The SecretId you provided does not exist in our records.');
   }
+  // A temporary SecretId means nothing without its token; a permanent one takes no token.
+  const token = f.get('x-cos-security-token');
+  if (
+    cfg.cosSecurityToken !== undefined ? !safeEqual(token ?? '', cfg.cosSecurityToken) : token !== undefined
+  ) {
+    throw new S3Error(403, 'InvalidAccessKeyId', 'The SecretId you provided does not exist in our records.');
+  }
   const keyTime = f.get('q-key-time') ?? '';
   const m = /^(\d{1,12});(\d{1,12})$/.exec(keyTime);
   if (!m) throw new S3Error(400, 'InvalidArgument', 'q-key-time must be <start>;<end> in Unix seconds');

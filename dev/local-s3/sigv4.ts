@@ -37,6 +37,11 @@ export interface Credentials {
 export interface AuthConfig {
   region: string;
   credentials: Credentials;
+  /**
+   * Set when the key pair is a temporary one: COS forms signed with it must carry this token in
+   * `x-cos-security-token`, as COS refuses a temporary SecretId without its token.
+   */
+  cosSecurityToken?: string;
 }
 
 export const createSigner = (cfg: AuthConfig): SignatureV4 =>

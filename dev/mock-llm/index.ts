@@ -16,6 +16,7 @@
  *   [[mock:chunkdelay=50]]    wait 50 ms between chunks
  *   [[mock:chunk=8]]          8 characters per chunk
  *   [[mock:nousage]]          never send usage
+ *   [[mock:usage=choice]]     streamed usage inside choices[0].usage, as Moonshot (Kimi) sends it
  *   [[mock:hang]]             accept the request and never answer
  *
  * Several may be combined, in separate tags or one: `[[mock:delay=500 cut=2]]`.
@@ -51,6 +52,12 @@ export type MockBehavior = {
   cutAfterChunks?: number;
   /** Never send usage, even if stream_options.include_usage. */
   omitUsage?: boolean;
+  /**
+   * Where streamed usage goes: `chunk` (OpenAI: a last chunk with empty choices and top-level
+   * usage, only with stream_options.include_usage) or `choice` (Moonshot: in choices[0].usage of
+   * the finishing chunk, whatever stream_options say).
+   */
+  usageIn?: 'chunk' | 'choice';
   /** Accept the request and never answer. */
   hang?: boolean;
 };
@@ -209,6 +216,9 @@ export function parseDirectives(text: string): MockBehavior | undefined {
           break;
         case 'nousage':
           b.omitUsage = true;
+          break;
+        case 'usage':
+          if (value === 'choice' || value === 'chunk') b.usageIn = value;
           break;
         case 'hang':
           b.hang = true;
@@ -440,8 +450,13 @@ export async function startMockLlm(opts: StartMockLlmOptions = {}): Promise<Mock
     }
     if (b.cutAfterChunks !== undefined && pieces.length >= b.cutAfterChunks) return cut();
 
-    send(frame(delta({}, 'stop'), includeUsage ? { usage: null } : {}));
-    if (includeUsage) send(frame([], { usage: usage(sent) }));
+    if (b.usageIn === 'choice') {
+      const finishing = delta({}, 'stop').map((c) => (b.omitUsage ? c : { ...c, usage: usage(sent) }));
+      send(frame(finishing));
+    } else {
+      send(frame(delta({}, 'stop'), includeUsage ? { usage: null } : {}));
+      if (includeUsage) send(frame([], { usage: usage(sent) }));
+    }
     res.end('data: [DONE]\n\n');
   };
 

@@ -1,7 +1,10 @@
 // A local stand-in for the WeChat server APIs the service calls, for tests:
 // - GET  /sns/jscode2session: js_code `ok:<openid>[:<unionid>]` signs in; `used:…` → 40163;
-//   `busy` → -1 (system busy); `http500` → HTTP 500; `slow` answers after 10 s; anything else → 40029.
-// - POST /cgi-bin/stable_token: an access token (counted, so caching can be tested).
+//   `busy` → -1 (system busy); `http500` → HTTP 500; `slow` answers after 10 s; `blocked:…` → 40226
+//   (a high-risk user WeChat blocks from signing in); anything else → 40029.
+// - POST /cgi-bin/stable_token: an access token (counted, so caching can be tested). After
+//   invalidateToken() the current token is refused (40001) while normal mode keeps handing it back,
+//   as stable_token does until it expires; only force_refresh (counted) gives a new one.
 // - POST /wxa/msg_sec_check: text containing one of `riskyWords` is `risky`, anything else `pass`.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +13,10 @@ export type WechatStub = {
   baseUrl: string;
   calls: { path: string; at: number }[];
   tokensIssued: number;
+  /** stable_token calls with force_refresh: true. */
+  forcedRefreshes: number;
+  /** The current token stops working, but stable_token's normal mode still returns it. */
+  invalidateToken(): void;
   close(): Promise<void>;
 };
 
@@ -18,7 +25,14 @@ export async function startWechatStub(opts: {
   secret: string;
   riskyWords?: string[];
 }): Promise<WechatStub> {
-  const state = { calls: [] as { path: string; at: number }[], tokensIssued: 0, token: '' };
+  const state = {
+    calls: [] as { path: string; at: number }[],
+    tokensIssued: 0,
+    forcedRefreshes: 0,
+    token: '',
+    // The token normal mode returns while it is pinned, though msg_sec_check refuses it.
+    pinned: '',
+  };
   const risky = opts.riskyWords ?? ['违禁测试词'];
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -55,6 +69,9 @@ export async function startWechatStub(opts: {
         return;
       }
       if (code.startsWith('used:')) return json(res, 200, { errcode: 40163, errmsg: 'code been used' });
+      if (code.startsWith('blocked:')) {
+        return json(res, 200, { errcode: 40226, errmsg: 'code blocked, high risk user' });
+      }
       const m = /^ok:([^:]+)(?::(.+))?$/.exec(code);
       if (!m) return json(res, 200, { errcode: 40029, errmsg: 'invalid code' });
       return json(res, 200, { openid: m[1], session_key: 'STUB-SESSION-KEY-never-log', unionid: m[2] });
@@ -64,12 +81,19 @@ export async function startWechatStub(opts: {
       if (body.appid !== opts.appid || body.secret !== opts.secret) {
         return json(res, 200, { errcode: 40013, errmsg: 'invalid appid' });
       }
+      if (body.force_refresh === true) {
+        state.forcedRefreshes++;
+        state.pinned = '';
+      } else if (state.pinned) {
+        return json(res, 200, { access_token: state.pinned, expires_in: 3600 });
+      }
       state.tokensIssued++;
       state.token = `stub-access-token-${state.tokensIssued}`;
       return json(res, 200, { access_token: state.token, expires_in: 7200 });
     }
     if (url.pathname === '/wxa/msg_sec_check' && req.method === 'POST') {
-      if (url.searchParams.get('access_token') !== state.token) {
+      const presented = url.searchParams.get('access_token');
+      if (presented !== state.token || presented === state.pinned) {
         return json(res, 200, { errcode: 40001, errmsg: 'invalid credential' });
       }
       const body = await readBody(req);
@@ -90,6 +114,12 @@ export async function startWechatStub(opts: {
     calls: state.calls,
     get tokensIssued() {
       return state.tokensIssued;
+    },
+    get forcedRefreshes() {
+      return state.forcedRefreshes;
+    },
+    invalidateToken: () => {
+      state.pinned = state.token;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -4,18 +4,16 @@
 import { JOSEError } from 'jose/errors';
 import { SignJWT } from 'jose/jwt/sign';
 import { jwtVerify } from 'jose/jwt/verify';
-import type { Config } from '../config/index.js';
+import { type Config, DEV_JWT_SECRET } from '../config/index.js';
 
 const ALG = 'HS256';
 /** Clock skew accepted between instances for exp, iat and nbf. */
 export const CLOCK_TOLERANCE_SECONDS = 5;
-// Only for local runs with nothing configured; production refuses to start without JWT_SECRET.
-const DEV_SECRET = 'dev-only-insecure-jwt-secret-change-me-0000';
 
 export type AccessClaims = { sub: string; role: 'user' | 'admin'; sid: string };
 
 function key(config: Config): Uint8Array {
-  return new TextEncoder().encode(config.JWT_SECRET ?? DEV_SECRET);
+  return new TextEncoder().encode(config.JWT_SECRET ?? DEV_JWT_SECRET);
 }
 
 export async function signAccessToken(config: Config, claims: AccessClaims, now: Date): Promise<string> {

@@ -14,7 +14,10 @@ type Code2SessionAnswer = {
 };
 
 // https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-login/code2Session.html
-const INVALID_CODE = new Set([40029, 40163, 40226]);
+const INVALID_CODE = new Set([40029, 40163]);
+// WeChat's risk control blocks this user's sign-in ("high risk user"): a new code will not help,
+// and the user has to clear it inside WeChat, so the answer says so in words the user can act on.
+const HIGH_RISK_USER = 40226;
 const BUSY = new Set([-1, 45011]);
 
 export async function code2session(config: Config, code: string): Promise<WechatIdentity> {
@@ -41,6 +44,12 @@ export async function code2session(config: Config, code: string): Promise<Wechat
   const errcode = body.errcode ?? 0;
   if (errcode === 0 && body.openid) return { openid: body.openid, unionid: body.unionid ?? null };
   if (INVALID_CODE.has(errcode)) throw new AppError('UNAUTHORIZED', 'invalid or expired login code');
+  if (errcode === HIGH_RISK_USER) {
+    throw new AppError(
+      'FORBIDDEN',
+      '微信安全策略暂时限制了该账号登录小程序，请在微信中完成安全验证或稍后再试。',
+    );
+  }
   if (BUSY.has(errcode)) {
     throw new AppError('SERVICE_UNAVAILABLE', 'WeChat is busy, please retry', {
       headers: { 'Retry-After': '5' },

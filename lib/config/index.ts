@@ -21,6 +21,17 @@ const optional = <T extends z.ZodType>(schema: T) =>
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
   VERCEL_ENV: optional(z.enum(['production', 'preview', 'development'])),
+  // Set to 1 by Vercel (deployments and `vercel dev`): its own client-address headers are trusted.
+  VERCEL: optional(bool),
+  // Behind a reverse proxy (`npm start` on Sealos, a Tencent Cloud host): the header it sets with
+  // the client's address and how many proxies append to it. Unset: the socket's address.
+  TRUST_PROXY_HEADER: optional(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, 'must be a header name')
+      .transform((s) => s.toLowerCase()),
+  ),
+  TRUST_PROXY_HOPS: int(1, 1, 10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SERVICE_VERSION: z.string().default('0.1.0'),
 
@@ -47,6 +58,12 @@ const envSchema = z.object({
 
   ADMIN_OPENIDS: list.default([]),
   CONSENT_VERSION: z.string().min(1).default('2026-11-01'),
+  // Shown in GET /users/me (consent.text, consent.crossBorderTransfer). Change CONSENT_VERSION with
+  // them, so everyone consents again to the new words.
+  CONSENT_TEXT: optional(z.string().min(1).max(20_000)),
+  // Required by PIPL when data leaves the mainland (e.g. Vercel Hong Kong, Neon/Upstash Singapore):
+  // the recipients, where, what for, and how to exercise rights, for the user's separate consent.
+  CONSENT_CROSS_BORDER: optional(z.string().min(1).max(5_000)),
 
   OPENAI_BASE_URL: optional(url),
   OPENAI_API_KEY: optional(z.string().min(1)),
@@ -146,6 +163,24 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+/** Signs tokens only on a developer's machine; refused wherever real data could be reached. */
+export const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-change-me-0000';
+
+// Loopback, unix sockets and the docker-compose style service names count as local.
+const LOCAL_DB_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '']);
+
+/** True when DATABASE_URL points at a database other than one on this machine. */
+export function isRealDatabase(databaseUrl: string | undefined): boolean {
+  if (!databaseUrl) return false;
+  let host: string;
+  try {
+    host = new URL(databaseUrl).hostname.toLowerCase();
+  } catch {
+    return true;
+  }
+  return !(LOCAL_DB_HOSTS.has(host) || host.endsWith('.localhost') || /^127\./.test(host));
+}
+
 export type Config = Env & {
   production: boolean;
   wechatConfigured: boolean;
@@ -198,6 +233,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (e.UPSTASH_REDIS_REST_URL && !e.UPSTASH_REDIS_REST_TOKEN)
     problems.push('UPSTASH_REDIS_REST_TOKEN: required with UPSTASH_REDIS_REST_URL');
+  // The development secret is public (it is in this repository): anyone could mint tokens for a
+  // deployment that uses it. Previews on Vercel and any real database hold real accounts.
+  // VERCEL_ENV=development is `vercel dev` on a laptop, not a deployment: the database rule covers it.
+  const devSecret = !e.JWT_SECRET || e.JWT_SECRET === DEV_JWT_SECRET;
+  if (devSecret && !production) {
+    if (e.VERCEL_ENV === 'preview')
+      problems.push('JWT_SECRET: required on every Vercel deployment, previews included');
+    else if (isRealDatabase(e.DATABASE_URL))
+      problems.push('JWT_SECRET: required when DATABASE_URL names a database other than a local one');
+  }
+  if (production && e.JWT_SECRET === DEV_JWT_SECRET)
+    problems.push('JWT_SECRET: the development secret is not allowed in production');
   if (Boolean(e.WECHAT_APPID) !== Boolean(e.WECHAT_SECRET))
     problems.push('WECHAT_APPID, WECHAT_SECRET: set both or neither');
   if (problems.length) throw new ConfigError(problems);

@@ -32,7 +32,30 @@ export function mergeDocuments(apps: App[], version: string): Doc {
   // The docs function's own two routes are plain Hono routes, not zod-openapi ones.
   Object.assign(merged.paths ?? {}, DOCS_PATHS);
   repairPatterns(merged);
+  documentBodyErrors(merged);
   return merged;
+}
+
+const BODY_METHODS = ['post', 'put', 'patch', 'delete'] as const;
+
+/**
+ * Every function refuses a body over 1 MB (413) and a POST/PUT/PATCH body that is not JSON (415)
+ * before any route runs (lib/http/app.ts), so every operation that can carry a body documents both.
+ */
+function documentBodyErrors(doc: Doc): void {
+  const error = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  });
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const method of BODY_METHODS) {
+      const op = item?.[method];
+      if (!op) continue;
+      op.responses ??= {};
+      op.responses['413'] ??= error('Payload too large');
+      if (method !== 'delete') op.responses['415'] ??= error('Unsupported media type');
+    }
+  }
 }
 
 const DOCS_PATHS = {

@@ -12,6 +12,7 @@ import { errorFields } from '../logger.js';
 import { requestLogRow, shouldPersist, writeSystemLogs } from '../logs/sink.js';
 import type { Runtime } from '../runtime.js';
 import { AppError, type ErrorDetail, envelope, statusOf } from './errors.js';
+import { applySecurityHeaders } from './security-headers.js';
 
 export type AuthUser = {
   id: string;
@@ -101,6 +102,8 @@ export function createApp(name: string, runtime: () => Runtime, basePath = `/api
   runtime();
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
+      // A path parameter that cannot be an id names nothing: 404, as for an unknown id.
+      if (!result.success && result.target === 'param') throw new AppError('NOT_FOUND', 'not found');
       if (!result.success) {
         // Field paths and issue codes only: values may be health data.
         const details = result.error.issues.flatMap((i) => issueDetails(i, []));
@@ -127,6 +130,8 @@ export function createApp(name: string, runtime: () => Runtime, basePath = `/api
     c.set('requestId', requestId);
     c.header('X-Request-Id', requestId);
     await next();
+    // Here, after the error handler has written its answer: errors carry these headers too.
+    applySecurityHeaders(c);
     const entry = {
       requestId,
       fn: name,

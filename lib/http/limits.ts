@@ -5,13 +5,30 @@ import { enforceLimit, secondsUntil } from '../limits.js';
 import type { LimitResult, PolicyName } from '../ratelimit/index.js';
 import type { AppContext, AppEnv } from './app.js';
 import { currentUser } from './auth.js';
+import { addressKey, clientAddress } from './client-address.js';
 
-/** The caller's address as the platform reports it (Vercel and most proxies set these). */
+let warnedNoAddress = false;
+
+/**
+ * The per-IP limiter key: the caller's address as this deployment vouches for it (see
+ * client-address.ts). A request with no trustworthy address (only in-process calls, or a socket
+ * already gone) gets a key of its own rather than one shared "unknown" bucket, which one client
+ * could fill to lock every other addressless client out; the per-openid and global limits still
+ * apply to it. It is logged once per process, as it means the deployment is misconfigured.
+ */
 export function clientIp(c: AppContext): string {
-  const real = c.req.header('x-real-ip');
-  if (real) return real.trim();
-  const forwarded = c.req.header('x-forwarded-for');
-  return forwarded?.split(',')[0]?.trim() || 'unknown';
+  const { config, log } = c.get('rt');
+  const ip = clientAddress(c, {
+    vercel: Boolean(config.VERCEL),
+    header: config.TRUST_PROXY_HEADER,
+    hops: config.TRUST_PROXY_HOPS,
+  });
+  if (ip) return addressKey(ip);
+  if (!warnedNoAddress) {
+    warnedNoAddress = true;
+    log.warn('request without a client address: per-IP limits fall back to one key per request');
+  }
+  return `no-address:${c.get('requestId')}`;
 }
 
 /** Several policies guard one route: the headers describe the one closest to its limit. */

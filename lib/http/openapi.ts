@@ -69,11 +69,12 @@ export function LimitQuery(def = 20, max = 100) {
     });
 }
 
-/** The `{id}` path parameter of a single resource (opaque ids). */
-export const IdParam = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
+/**
+ * The `{id}` path parameter of a single resource. Ids are UUIDs the server made; anything else
+ * (other text, NUL bytes, 80 characters) can name no resource, and the app answers it 404 like an
+ * unknown id (see the validation hook in app.ts) instead of telling a prober what an id looks like.
+ */
+export const idParam = (name: string) =>
+  z.uuid().openapi({ param: { name, in: 'path' }, example: '0b0f7c9e-3f1e-4a43-9a55-2c8f3b1d6e21' });
+
+export const IdParam = z.object({ id: idParam('id') });

@@ -26,6 +26,18 @@ function hasProgress(delta: ChatCompletionChunk.Choice.Delta | undefined): boole
   return typeof reasoning === 'string' && reasoning.length > 0;
 }
 
+type Usage = { prompt_tokens: number; completion_tokens: number };
+
+/** Moonshot (Kimi) streams usage inside choices[0].usage of the finishing chunk, not top-level. */
+function choiceUsage(choice: ChatCompletionChunk.Choice | undefined): Usage | undefined {
+  const u: unknown = (choice as Record<string, unknown> | undefined)?.usage;
+  if (typeof u !== 'object' || u === null) return undefined;
+  const { prompt_tokens: p, completion_tokens: c } = u as Record<string, unknown>;
+  return typeof p === 'number' && typeof c === 'number'
+    ? { prompt_tokens: p, completion_tokens: c }
+    : undefined;
+}
+
 export function createLlm(config: Config): Llm {
   if (!config.OPENAI_BASE_URL) {
     throw new AppError('SERVICE_UNAVAILABLE', 'the model is not configured');
@@ -113,11 +125,12 @@ export function createLlm(config: Config): Llm {
           const text = choice?.delta?.content;
           if (text) yield { type: 'text', text };
           if (choice?.finish_reason) finish = choice.finish_reason;
-          if (chunk.usage) {
+          const usage = chunk.usage ?? choiceUsage(choice);
+          if (usage) {
             yield {
               type: 'usage',
-              promptTokens: chunk.usage.prompt_tokens,
-              completionTokens: chunk.usage.completion_tokens,
+              promptTokens: usage.prompt_tokens,
+              completionTokens: usage.completion_tokens,
             };
           }
           // Re-armed after the consumer took the chunk: a slow reader is not a silent model.

@@ -6,6 +6,11 @@ export interface CosPresignedPostOptions {
   key: string;
   secretId: string;
   secretKey: string;
+  /**
+   * A temporary key's token (from CAM/STS). COS takes it as the `x-cos-security-token` form field;
+   * it is also pinned in the policy, so the signed form cannot be replayed with another token.
+   */
+  securityToken?: string;
   contentType: string;
   maxBytes: number;
   expiresSeconds: number;
@@ -49,6 +54,7 @@ export function createCosPresignedPost(opts: CosPresignedPostOptions): CosPresig
       { 'q-sign-algorithm': 'sha1' },
       { 'q-ak': opts.secretId },
       { 'q-sign-time': keyTime },
+      ...(opts.securityToken ? [{ 'x-cos-security-token': opts.securityToken }] : []),
       ...(status ? [['eq', '$success_action_status', status]] : []),
     ],
   });
@@ -66,6 +72,7 @@ export function createCosPresignedPost(opts: CosPresignedPostOptions): CosPresig
       'q-ak': opts.secretId,
       'q-key-time': keyTime,
       'q-signature': signature,
+      ...(opts.securityToken ? { 'x-cos-security-token': opts.securityToken } : {}),
     },
     expiresAt,
   };

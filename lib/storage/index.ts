@@ -44,10 +44,6 @@ function settingsFrom(config: Config): StorageSettings {
   if (!S3_ENDPOINT || !S3_BUCKET || !S3_ACCESS_KEY_ID || !S3_SECRET_ACCESS_KEY) {
     throw new StorageNotConfiguredError(missing);
   }
-  // COS forms carry a temporary key's token in their own field, which cos-post.ts does not sign.
-  if (config.S3_POST_SIGNATURE === 'cos' && config.S3_SESSION_TOKEN) {
-    throw new StorageNotConfiguredError(['S3_SESSION_TOKEN is not supported with S3_POST_SIGNATURE=cos']);
-  }
   return {
     endpoint: S3_ENDPOINT,
     publicEndpoint: config.S3_PUBLIC_ENDPOINT ?? S3_ENDPOINT,
@@ -143,6 +139,7 @@ export function createStorage(config: Config): Storage {
           key,
           secretId: s.credentials.accessKeyId,
           secretKey: s.credentials.secretAccessKey,
+          ...(s.credentials.sessionToken ? { securityToken: s.credentials.sessionToken } : {}),
           contentType,
           maxBytes,
           expiresSeconds: expires,

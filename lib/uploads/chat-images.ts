@@ -27,19 +27,25 @@ export async function checkChatImages(
   const found = ids.map((id) => byId.get(id));
   if (found.some((r) => !r)) throw notFound('image');
   const images = found.filter((r): r is FileRow => r !== undefined);
-  for (const r of images) {
+  // Which image is wrong goes in details as its position, never as the caller's own text.
+  images.forEach((r, i) => {
+    const details = [{ path: `imageIds.${i}`, code: r.status !== 'ready' ? r.status : 'invalid' }];
     if (r.status !== 'ready') {
       throw new AppError(
         'UNPROCESSABLE',
-        `image ${r.id} is ${r.status === 'pending' ? 'not completed' : 'deleted'}`,
+        `image is ${r.status === 'pending' ? 'not completed' : 'deleted'}`,
+        {
+          details,
+        },
       );
     }
-    if (r.purpose !== 'chat-image') throw new AppError('UNPROCESSABLE', `image ${r.id} is not a chat image`);
+    if (r.purpose !== 'chat-image')
+      throw new AppError('UNPROCESSABLE', 'image is not a chat image', { details });
     // Deleting a conversation deletes its images: one image belongs to one conversation.
     if (r.conversationId && r.conversationId !== conversationId) {
-      throw new AppError('UNPROCESSABLE', `image ${r.id} belongs to another conversation`);
+      throw new AppError('UNPROCESSABLE', 'image belongs to another conversation', { details });
     }
-  }
+  });
   return images;
 }
 
@@ -62,7 +68,7 @@ export async function imagePartsFor(rt: Runtime, images: readonly FileRow[]): Pr
     }
     const bytes = await storage.getBytes(r.key, readLimit(rt));
     // Ready in the table but gone from the bucket: as good as deleted.
-    if (!bytes) throw new AppError('UNPROCESSABLE', `image ${r.id} is no longer stored`);
+    if (!bytes) throw new AppError('UNPROCESSABLE', 'an image is no longer stored');
     const type = r.contentType ?? r.declaredContentType;
     return {
       type: 'image_url',

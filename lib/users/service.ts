@@ -64,7 +64,13 @@ export type PublicUser = {
   birthYear: number | null;
   healthProfile: User['healthProfile'];
   role: Role;
-  consent: { required: boolean; currentVersion: string; acceptedVersion: string | null };
+  consent: {
+    required: boolean;
+    currentVersion: string;
+    acceptedVersion: string | null;
+    text: string | null;
+    crossBorderTransfer: string | null;
+  };
   createdAt: string;
 };
 
@@ -81,6 +87,9 @@ export function toPublicUser(config: Config, u: User): PublicUser {
       required: u.acceptedConsentVersion !== config.CONSENT_VERSION,
       currentVersion: config.CONSENT_VERSION,
       acceptedVersion: u.acceptedConsentVersion,
+      // The deployment's own words: what is collected and, when data leaves the mainland, where to.
+      text: config.CONSENT_TEXT ?? null,
+      crossBorderTransfer: config.CONSENT_CROSS_BORDER ?? null,
     },
     createdAt: u.createdAt.toISOString(),
   };

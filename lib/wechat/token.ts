@@ -7,6 +7,11 @@ type Cached = { token: string; refreshAt: number };
 
 const cache = new Map<string, Cached>();
 const inflight = new Map<string, Promise<string>>();
+// When this instance last forced a refresh, per app. WeChat allows about 20 forced refreshes a
+// day, and each one invalidates every other instance's token: many warm instances each forcing
+// on every 40001 would use them up in minutes and knock each other's tokens out in a loop.
+const lastForced = new Map<string, number>();
+export const FORCE_REFRESH_INTERVAL_MS = 60_000;
 
 // Refresh ahead of expiry so a request never carries a token that dies on the way.
 const EARLY_REFRESH_SECONDS = 300;
@@ -58,7 +63,8 @@ async function fetchToken(config: Config, now: number, forceRefresh: boolean): P
 /**
  * A valid access token. `rejected` is a token WeChat just refused (40001/42001): the cache is
  * dropped, and if stable_token's normal mode still hands back that same token it is force-refreshed
- * (force refresh is rate-limited by WeChat, so it is the last resort).
+ * (force refresh is rate-limited by WeChat, so it is the last resort, and this instance forces at
+ * most once a minute; within that minute the refused token is an error the caller handles).
  */
 export async function getAccessToken(config: Config, now: number, rejected?: string): Promise<string> {
   const key = cacheKey(config);
@@ -69,7 +75,15 @@ export async function getAccessToken(config: Config, now: number, rejected?: str
   if (running) return running;
   const p = (async () => {
     const token = await fetchToken(config, now, false);
-    return token === rejected ? fetchToken(config, now, true) : token;
+    if (token !== rejected) return token;
+    const last = lastForced.get(key);
+    if (last !== undefined && now - last < FORCE_REFRESH_INTERVAL_MS) {
+      // Not cached: the next caller asks stable_token again, which may have a new token by then.
+      cache.delete(key);
+      throw new WechatApiError(40001, 'access token refused; forced refresh used less than a minute ago');
+    }
+    lastForced.set(key, now);
+    return fetchToken(config, now, true);
   })().finally(() => inflight.delete(key));
   inflight.set(key, p);
   return p;
@@ -78,5 +92,6 @@ export async function getAccessToken(config: Config, now: number, rejected?: str
 /** For tests: forget every cached token. */
 export function clearAccessTokenCache(): void {
   cache.clear();
+  lastForced.clear();
   inflight.clear();
 }

@@ -81,6 +81,8 @@ describe('the mini-program client over HTTP', () => {
       required: true,
       currentVersion: h.rt.config.CONSENT_VERSION,
       acceptedVersion: null,
+      text: null,
+      crossBorderTransfer: null,
     });
   });
 

@@ -565,6 +565,8 @@ describe('(c) the client’s types match the server', () => {
           required: 'required',
           currentVersion: 'required',
           acceptedVersion: 'nullable',
+          text: 'nullable',
+          crossBorderTransfer: 'nullable',
         }),
       ],
       [

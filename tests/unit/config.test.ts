@@ -1,6 +1,6 @@
 // Settings are parsed once and fail loudly, naming the variable; production takes no stand-ins.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../lib/config/index.js';
+import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../lib/config/index.js';
 
 const PRODUCTION_READY = {
   NODE_ENV: 'production',
@@ -81,6 +81,42 @@ describe('config', () => {
     expect(problems({ ...PRODUCTION_READY, NEON_WS_PROXY: '127.0.0.1:1' }).join()).toContain('NEON_WS_PROXY');
   });
 
+  it('refuses the development JWT secret on a Vercel preview', () => {
+    expect(problems({ VERCEL_ENV: 'preview' }).join('\n')).toContain(
+      'JWT_SECRET: required on every Vercel deployment',
+    );
+    expect(problems({ VERCEL_ENV: 'preview', JWT_SECRET: DEV_JWT_SECRET }).join('\n')).toContain(
+      'JWT_SECRET',
+    );
+    expect(problems({ VERCEL_ENV: 'preview', JWT_SECRET: 'p'.repeat(40) })).toEqual([]);
+    // `vercel dev` on a laptop with the embedded database keeps working with nothing configured.
+    expect(problems({ VERCEL_ENV: 'development' })).toEqual([]);
+  });
+
+  it('refuses the development JWT secret production-wide, even when set explicitly', () => {
+    expect(problems({ ...PRODUCTION_READY, JWT_SECRET: DEV_JWT_SECRET }).join('\n')).toContain(
+      'JWT_SECRET: the development secret',
+    );
+  });
+
+  it.each([
+    'postgres://app:pw@ep-cool-1.ap-southeast-1.aws.neon.tech/app',
+    'postgresql://app@10.0.0.5:5432/app',
+    'postgres://app@db.internal/app',
+  ])('refuses the development JWT secret with a real database (%s)', (url) => {
+    expect(problems({ DATABASE_URL: url }).join('\n')).toContain('JWT_SECRET: required when DATABASE_URL');
+    expect(problems({ DATABASE_URL: url, VERCEL_ENV: 'development' }).join('\n')).toContain('JWT_SECRET');
+    expect(problems({ DATABASE_URL: url, JWT_SECRET: 's'.repeat(40) })).toEqual([]);
+  });
+
+  it.each([
+    'postgres://postgres@127.0.0.1:5432/app',
+    'postgres://postgres@localhost/app',
+    'postgres://postgres@[::1]:5432/app',
+  ])('keeps the development secret for a local database (%s)', (url) => {
+    expect(problems({ DATABASE_URL: url })).toEqual([]);
+  });
+
   it('parses lists and booleans', () => {
     const c = loadConfig({ ADMIN_OPENIDS: ' dev:admin , o-1,,', S3_FORCE_PATH_STYLE: 'true' });
     expect(c.ADMIN_OPENIDS).toEqual(['dev:admin', 'o-1']);
@@ -97,7 +133,7 @@ describe('documentation of settings', () => {
     const doc = fs.readFileSync('docs/environment.md', 'utf8');
     const example = fs.readFileSync('.env.example', 'utf8');
     // Set by the platform or used only by tests.
-    const notForUsers = ['VERCEL_ENV', 'NEON_WS_PROXY'];
+    const notForUsers = ['VERCEL_ENV', 'VERCEL', 'NEON_WS_PROXY'];
     expect(keys.filter((k) => !doc.includes(`\`${k}\``))).toEqual([]);
     expect(keys.filter((k) => !notForUsers.includes(k) && !example.includes(`\n${k}=`))).toEqual([]);
   });

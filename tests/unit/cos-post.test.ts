@@ -62,6 +62,18 @@ describe('createCosPresignedPost', () => {
     ).not.toBe(a);
   });
 
+  it("carries a temporary key's token in x-cos-security-token, pinned in the policy", () => {
+    const withToken = createCosPresignedPost({ ...base, securityToken: 'tmp-token-123' });
+    expect(withToken.fields['x-cos-security-token']).toBe('tmp-token-123');
+    const policy = JSON.parse(Buffer.from(withToken.fields.policy ?? '', 'base64').toString('utf8'));
+    expect(policy.conditions).toContainEqual({ 'x-cos-security-token': 'tmp-token-123' });
+    const without = createCosPresignedPost(base);
+    expect(without.fields).not.toHaveProperty('x-cos-security-token');
+    expect(Buffer.from(without.fields.policy ?? '', 'base64').toString('utf8')).not.toContain(
+      'security-token',
+    );
+  });
+
   it('rejects nonsensical limits', () => {
     expect(() => createCosPresignedPost({ ...base, maxBytes: 0 })).toThrow(/maxBytes/);
     expect(() => createCosPresignedPost({ ...base, expiresSeconds: 1.5 })).toThrow(/expiresSeconds/);

@@ -185,3 +185,64 @@ describe('COS POST Object form against local-s3', () => {
     expect(await exists('meals/u1/loose.jpg')).toBe(false);
   });
 });
+
+describe('COS forms with a temporary key (x-cos-security-token)', () => {
+  const TOKEN = 'tmp-security-token-0123456789';
+  let temp: LocalS3;
+  let tempDir: string;
+  beforeAll(async () => {
+    tempDir = await mkdtemp(path.join(tmpdir(), 'local-s3-cos-tmp-'));
+    temp = await startLocalS3({
+      dataDir: tempDir,
+      region: REGION,
+      credentials: CREDS,
+      cosSecurityToken: TOKEN,
+      buckets: [BUCKET],
+    });
+  });
+  afterAll(async () => {
+    await temp.close();
+    await rm(tempDir, { recursive: true, force: true });
+  });
+  const tempForm = (key: string, securityToken?: string) =>
+    createCosPresignedPost({
+      bucket: BUCKET,
+      key,
+      secretId: CREDS.accessKeyId,
+      secretKey: CREDS.secretAccessKey,
+      contentType: 'image/jpeg',
+      maxBytes: 1024,
+      expiresSeconds: 600,
+      url: `${temp.endpoint}/${BUCKET}`,
+      ...(securityToken ? { securityToken } : {}),
+    });
+
+  it('accepts the form carrying the token', async () => {
+    const { url, fields } = tempForm('meals/tmp/ok.jpg', TOKEN);
+    expect((await upload(url, fields, 20)).status).toBe(204);
+  });
+
+  it('refuses the form without the token, or with another token', async () => {
+    const none = tempForm('meals/tmp/none.jpg');
+    expect(await upload(none.url, none.fields, 20)).toMatchObject({
+      status: 403,
+      code: 'InvalidAccessKeyId',
+    });
+    const other = tempForm('meals/tmp/other.jpg', 'another-token');
+    expect(await upload(other.url, other.fields, 20)).toMatchObject({
+      status: 403,
+      code: 'InvalidAccessKeyId',
+    });
+  });
+
+  it('refuses a token added to a form the policy does not pin it in', async () => {
+    const { url, fields } = tempForm('meals/tmp/unpinned.jpg');
+    const res = await upload(url, { ...fields, 'x-cos-security-token': TOKEN }, 20);
+    expect(res.status).toBe(403);
+  });
+
+  it('a permanent key takes no token', async () => {
+    const { url, fields } = cosForm('meals/u1/permanent.jpg', { securityToken: TOKEN });
+    expect(await upload(url, fields, 20)).toMatchObject({ status: 403, code: 'InvalidAccessKeyId' });
+  });
+});

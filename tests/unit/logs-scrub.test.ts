@@ -47,7 +47,62 @@ describe('scrubText', () => {
   });
 });
 
+describe('scrubText against evasions (NFKC first)', () => {
+  it.each([
+    ['full-width mobile', '电话１３９１２３４５６７８', '电话[phone]'],
+    ['full-width ID card', '身份证１１０１０５１９４９１２３１００２Ｘ', '身份证[id-card]'],
+    ['full-width email', 'ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ', '[email]'],
+    ['zero-width spaces inside a mobile', '138\u200b1234\u200b5678', '[phone]'],
+    ['mobile digit by digit', '1 3 8 1 2 3 4 5 6 7 8', '[number]'],
+    ['mobile in odd groups', '138-12-34-56-78', '[number]'],
+    ['bank card in groups of four', 'card 6222 0212 3456 7890 123', 'card [number]'],
+    ['ID card in groups', 'id 110105 19491231 002X end', 'id [number] end'],
+    ['dotted mobile', '138.1234.5678', '[number]'],
+    ['full-width secret key', 'ｐａｓｓｗｏｒｄ＝ｈｕｎｔｅｒ２', 'password=[secret]'],
+    ['key ending in a secret word', 'wxToken=abc123 ok', 'wxToken=[secret] ok'],
+    ['snake_case secret key', 'db_password: hunter2', 'db_password: [secret]'],
+    ['dashed api key', 'x-api-key=abc', 'x-api-key=[secret]'],
+    ['short key: pw', 'pw=hunter2', 'pw=[secret]'],
+    ['short key: sk', '{"sk":"abcd"}', '{"sk":"[secret]"}'],
+    ['short key: key', 'key=abcd&x=1', 'key=[secret]&x=1'],
+    ['short key: pin', 'pin: 1234', 'pin: [secret]'],
+    ['wx.login code', 'js_code=081abcXYZ', 'js_code=[secret]'],
+    ['COS temporary token', 'x-cos-security-token=abc', 'x-cos-security-token=[secret]'],
+  ])('%s', (_name, input, expected) => {
+    expect(scrubText(input)).toBe(expected);
+  });
+
+  it.each([
+    'monkey=3 bananas',
+    'sent 2026-11-01 12:30, took 320 ms',
+    'steps 1 2 3 done',
+    '体温 38.5 度, 心率 72',
+  ])('still leaves ordinary text alone: %s', (input) => {
+    expect(scrubText(input)).toBe(input);
+  });
+});
+
 describe('scrubContext', () => {
+  it('drops values of keys that end in a secret word, short secret keys and full-width keys', () => {
+    expect(
+      scrubContext({
+        wxToken: 'a',
+        userPhone: 'b',
+        sk: 'c',
+        ｐａｓｓｗｏｒｄ: 'd',
+        keyboard: 'e',
+        monkey: 'f',
+      }),
+    ).toEqual({
+      wxToken: '[redacted]',
+      userPhone: '[redacted]',
+      sk: '[redacted]',
+      password: '[redacted]',
+      keyboard: 'e',
+      monkey: 'f',
+    });
+  });
+
   it('scrubs strings at any depth, keys included, and drops secret-named keys', () => {
     const out = scrubContext({
       page: '/pages/index',

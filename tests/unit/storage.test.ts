@@ -181,6 +181,29 @@ describe('createStorage configuration', () => {
     expect(JSON.stringify(form.fields)).not.toContain('secret-example');
   });
 
+  it('COS with a temporary key: the form carries x-cos-security-token instead of being refused', async () => {
+    const storage = createStorage(
+      loadConfig(
+        testEnv({
+          S3_ENDPOINT: 'https://cos.ap-guangzhou.myqcloud.com',
+          S3_BUCKET: 'examplebucket-1250000000',
+          S3_ACCESS_KEY_ID: 'AKIDtemporary',
+          S3_SECRET_ACCESS_KEY: 'secret-example',
+          S3_SESSION_TOKEN: 'sts-token-example',
+          S3_POST_SIGNATURE: 'cos',
+        }),
+      ),
+    );
+    const form = await storage.presignPost({
+      key: 'users/u/f.upload',
+      contentType: 'image/png',
+      maxBytes: 99,
+      expiresSeconds: 120,
+    });
+    expect(form.fields['x-cos-security-token']).toBe('sts-token-example');
+    expect(policyOf(form.fields).conditions).toContainEqual({ 'x-cos-security-token': 'sts-token-example' });
+  });
+
   it('refuses to start without endpoint, bucket or keys', async () => {
     expect(() => createStorage(loadConfig(testEnv()))).toThrow(StorageNotConfiguredError);
     const rt = createRuntime(loadConfig(testEnv({ S3_ENDPOINT: 'http://127.0.0.1:9', S3_BUCKET: 'b' })));

@@ -228,7 +228,13 @@ describe('dev sign-in and the HTTP kit', () => {
     expect(ok.status).toBe(201);
     expect(ok.json).toMatchObject({ version, accepted: true });
     let me = await h.call('GET', '/users/me', { token: u.token });
-    expect(me.json.consent).toEqual({ required: false, currentVersion: version, acceptedVersion: version });
+    expect(me.json.consent).toEqual({
+      required: false,
+      currentVersion: version,
+      acceptedVersion: version,
+      text: null,
+      crossBorderTransfer: null,
+    });
     await h.call('POST', '/users/me/consents', { token: u.token, body: { version, accepted: false } });
     me = await h.call('GET', '/users/me', { token: u.token });
     expect(me.json.consent.required).toBe(true);
@@ -295,6 +301,14 @@ describe('WeChat sign-in against a local stand-in', () => {
     const r = await h.call('POST', '/users/login', { body: { code } });
     expect(r.status).toBe(status);
     expectEnvelope(r.json, errorCode);
+  });
+
+  it('a user WeChat blocks as high-risk (40226) gets 403 with its own message, not "invalid code"', async () => {
+    const r = await h.call('POST', '/users/login', { body: { code: 'blocked:abc' } });
+    expect(r.status).toBe(403);
+    expectEnvelope(r.json, 'FORBIDDEN');
+    expect(r.json.error.message).toMatch(/微信安全策略/);
+    expect(r.json.error.message).not.toContain('blocked:abc');
   });
 
   it('WeChat being unreachable is a 503 too', async () => {

@@ -88,6 +88,32 @@ describe('checkText', () => {
     expect(stub.tokensIssued - issued).toBe(1);
   });
 
+  it('forces a token refresh at most once a minute per instance', async () => {
+    const rt = runtime();
+    await checkText(rt, { content: 'warm up', openid: 'o-1' });
+    // The token is refused, and stable_token's normal mode keeps handing back that same token.
+    stub.invalidateToken();
+    const forced = stub.forcedRefreshes;
+    expect(await checkText(rt, { content: `含有${RISKY}`, openid: 'o-1' })).toBe('risky');
+    expect(stub.forcedRefreshes - forced).toBe(1);
+
+    // Again 30 s later: no second forced refresh; the check counts as unavailable.
+    stub.invalidateToken();
+    clock += 30_000;
+    logs = [];
+    expect(await checkText(rt, { content: `含有${RISKY}`, openid: 'o-1', onUnavailable: 'risky' })).toBe(
+      'risky',
+    );
+    expect(await checkText(rt, { content: 'hello', openid: 'o-1' })).toBe('pass');
+    expect(stub.forcedRefreshes - forced).toBe(1);
+    expect(logs.join('')).toContain('wechat content check unavailable');
+
+    // A minute after the first one, forcing is allowed again.
+    clock += 31_000;
+    expect(await checkText(rt, { content: `含有${RISKY}`, openid: 'o-1' })).toBe('risky');
+    expect(stub.forcedRefreshes - forced).toBe(2);
+  });
+
   it('checks long text in 2,500-character pieces', async () => {
     const rt = runtime();
     const before = checks();

@@ -83,6 +83,7 @@ export type {
 export { createAbort } from './transport.js';
 // Listed one by one: `export type *` needs TypeScript 5, which not every DevTools build bundles.
 export type {
+  Aigc,
   AnswerStreamQuery,
   AuditEntry,
   ChatDelta,

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { loaders } from '../../api/_functions.js';
 import type { HealthProfileSchema, UserSchema } from '../../api/v1/users.js';
 import {
+  type Aigc,
   type AnswerStreamQuery,
   ApiError,
   type AuditEntry,
@@ -644,6 +645,7 @@ describe('(c) the client’s types match the server', () => {
           messages: 'required',
           files: 'required',
           usage: 'required',
+          complaints: 'required',
         }),
       ],
       [
@@ -675,7 +677,22 @@ describe('(c) the client’s types match the server', () => {
           usage: 'optional',
           aiGenerated: 'required',
           disclaimer: 'optional',
+          aigc: 'nullable',
           createdAt: 'required',
+        }),
+      ],
+      [
+        'Aigc',
+        component('Aigc'),
+        [],
+        shape<Aigc>()({
+          Label: 'required',
+          ContentProducer: 'required',
+          ProduceID: 'required',
+          ReservedCode1: 'required',
+          ContentPropagator: 'required',
+          PropagateID: 'required',
+          ReservedCode2: 'required',
         }),
       ],
       [

@@ -2,7 +2,9 @@
 // - GET  /sns/jscode2session: js_code `ok:<openid>[:<unionid>]` signs in; `used:…` → 40163;
 //   `busy` → -1 (system busy); `http500` → HTTP 500; `slow` answers after 10 s; anything else → 40029.
 // - POST /cgi-bin/stable_token: an access token (counted, so caching can be tested).
-// - POST /wxa/msg_sec_check: text containing one of `riskyWords` is `risky`, anything else `pass`.
+// - POST /wxa/msg_sec_check: text containing one of `riskyWords` is `risky`, anything else `pass`;
+//   text containing one of `busyWords` answers errcode -1 (system busy: an outage); answers come
+//   after `checkDelayMs`, and `maxConcurrentChecks` is the most checks it ever had open at once.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -10,6 +12,7 @@ export type WechatStub = {
   baseUrl: string;
   calls: { path: string; at: number }[];
   tokensIssued: number;
+  maxConcurrentChecks: number;
   close(): Promise<void>;
 };
 
@@ -17,9 +20,18 @@ export async function startWechatStub(opts: {
   appid: string;
   secret: string;
   riskyWords?: string[];
+  busyWords?: string[];
+  checkDelayMs?: number;
 }): Promise<WechatStub> {
-  const state = { calls: [] as { path: string; at: number }[], tokensIssued: 0, token: '' };
+  const state = {
+    calls: [] as { path: string; at: number }[],
+    tokensIssued: 0,
+    token: '',
+    openChecks: 0,
+    maxConcurrentChecks: 0,
+  };
   const risky = opts.riskyWords ?? ['违禁测试词'];
+  const busy = opts.busyWords ?? ['系统繁忙测试'];
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
@@ -72,8 +84,13 @@ export async function startWechatStub(opts: {
       if (url.searchParams.get('access_token') !== state.token) {
         return json(res, 200, { errcode: 40001, errmsg: 'invalid credential' });
       }
+      state.openChecks++;
+      state.maxConcurrentChecks = Math.max(state.maxConcurrentChecks, state.openChecks);
       const body = await readBody(req);
+      if (opts.checkDelayMs) await new Promise((r) => setTimeout(r, opts.checkDelayMs));
+      state.openChecks--;
       const text = String(body.content ?? '');
+      if (busy.some((w) => text.includes(w))) return json(res, 200, { errcode: -1, errmsg: 'system error' });
       const hit = risky.some((w) => text.includes(w));
       return json(res, 200, {
         errcode: 0,
@@ -90,6 +107,9 @@ export async function startWechatStub(opts: {
     calls: state.calls,
     get tokensIssued() {
       return state.tokensIssued;
+    },
+    get maxConcurrentChecks() {
+      return state.maxConcurrentChecks;
     },
     close: () =>
       new Promise<void>((resolve) => {

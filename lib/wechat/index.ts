@@ -6,4 +6,11 @@ export {
   checkText,
   contentCheckEnabled,
 } from './content.js';
+export {
+  createStreamModerator,
+  type ModerationResult,
+  moderationCounters,
+  type StreamModerator,
+  type StreamModeratorOptions,
+} from './moderation.js';
 export { clearAccessTokenCache, getAccessToken, WechatApiError } from './token.js';

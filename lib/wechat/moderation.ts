@@ -22,6 +22,14 @@
 // A WeChat outage fails open for the answer (the reader is not left without an answer because a
 // checker is down): it is counted (moderationCounters(), per process) and logged once per answer,
 // with the error code and counts, never the text.
+//
+// Wiring into a chat answer (lib/chat): create one per answer when the model is asked,
+//   const mod = createStreamModerator(rt, openid, { requestId, onRisky: () => abortModel() });
+// push(delta) right after each delta is sent; on risky: abort the model request, send
+// `event: replace` { text: BLOCKED_NOTICE }, store the answer `blocked` with the notice as its
+// content (never the model's text), end with `done` { finishReason: "blocked" }; otherwise
+// `await mod.finish()` before storing the answer (a late 'risky' there is handled the same way);
+// mod.stop() when the answer ends early (client gone, model error).
 import { errorFields } from '../logger.js';
 import type { Runtime } from '../runtime.js';
 import { type ContentScene, checkPieceOrThrow, contentCheckEnabled, MAX_CHARS } from './content.js';

@@ -3,6 +3,7 @@
 // hold up push(), concurrency is bounded, and an outage fails open, counted and logged without text.
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import { startWechatStub, type WechatStub } from '../../dev/wechat-stub/index.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { createLogger } from '../../lib/logger.js';
@@ -164,6 +165,37 @@ describe('StreamModerator', () => {
     const down = createStreamModerator(runtime('http://127.0.0.1:1'), 'o-1');
     await stream(down, filler(200));
     expect(await down.finish()).toMatchObject({ verdict: 'pass', checked: 0 });
+  });
+
+  it('wired to a real model stream: a risky opening aborts the model request before the answer ends', async () => {
+    const mock: MockLlm = await startMockLlm();
+    try {
+      const rt = runtime(stub.baseUrl, { OPENAI_BASE_URL: mock.baseURL, OPENAI_API_KEY: 'test' });
+      const full = `开头${RISKY}。${filler(3_000)}`;
+      mock.enqueue({ reply: full, chunkSize: 10, chunkDelayMs: 5 });
+      const model = new AbortController();
+      const m = createStreamModerator(rt, 'o-1', { onRisky: () => model.abort() });
+      let shown = '';
+      let failed: unknown;
+      try {
+        const llm = await rt.llm();
+        const messages = [{ role: 'user' as const, content: '问' }];
+        for await (const ev of llm.streamChat({ model: 'mock-chat', messages, signal: model.signal })) {
+          if (ev.type !== 'text') continue;
+          shown += ev.text;
+          m.push(ev.text);
+        }
+      } catch (err) {
+        failed = err;
+      }
+      expect(m.isRisky).toBe(true);
+      expect(failed).toBeDefined();
+      // Stopped mid-answer: the model did not get to write it all, and its request was cut.
+      expect(shown.length).toBeLessThan(full.length);
+      await expect.poll(() => mock.requests.at(-1)?.aborted).toBe(true);
+    } finally {
+      await mock.close();
+    }
   });
 
   it('does nothing when content security is off', async () => {

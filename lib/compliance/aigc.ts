@@ -68,14 +68,15 @@ function digest(codes: AigcCodes, id: string, content: string): string {
  * The implicit label of a message, or null when it is not AI-generated. GB 45438-2025 Annex E's
  * Label only says that content is ("1"), possibly is ("2") or is suspected to be ("3") AI-generated;
  * it has no value for "not AI-generated". The fixed emergency guidance (written from first-aid
- * sources, no model asked), the content-security notice and an answer that failed before any text
- * are not generated content, so they carry no label at all rather than a false one.
+ * sources, no model asked), the content-security notice (a `blocked` answer) and an answer that
+ * failed before any text are not generated content, so they carry no label rather than a false one.
  */
 export function aigcLabel(
-  m: { id: string; role: string; aiGenerated: boolean; content: string },
+  m: { id: string; role: string; aiGenerated: boolean; content: string; status: string },
   codes: AigcCodes,
 ): Aigc | null {
-  if (m.role !== 'assistant' || !m.aiGenerated) return null;
+  // A blocked answer's stored text is always the fixed notice, never the model's words.
+  if (m.role !== 'assistant' || !m.aiGenerated || m.status === 'blocked') return null;
   return {
     Label: '1',
     ContentProducer: codes.producer,

@@ -8,8 +8,10 @@ export {
 } from './content.js';
 export {
   createStreamModerator,
+  type ModerationGuard,
   type ModerationResult,
   moderationCounters,
+  moderationGuard,
   type StreamModerator,
   type StreamModeratorOptions,
 } from './moderation.js';

@@ -23,13 +23,13 @@
 // checker is down): it is counted (moderationCounters(), per process) and logged once per answer,
 // with the error code and counts, never the text.
 //
-// Wiring into a chat answer (lib/chat): create one per answer when the model is asked,
-//   const mod = createStreamModerator(rt, openid, { requestId, onRisky: () => abortModel() });
-// push(delta) right after each delta is sent; on risky: abort the model request, send
-// `event: replace` { text: BLOCKED_NOTICE }, store the answer `blocked` with the notice as its
-// content (never the model's text), end with `done` { finishReason: "blocked" }; otherwise
-// `await mod.finish()` before storing the answer (a late 'risky' there is handled the same way);
-// mod.stop() when the answer ends early (client gone, model error).
+// Wiring into a chat answer: moderationGuard(rt, openid, BLOCKED_NOTICE, { requestId }) is an
+// answer guard for lib/chat's writer (in place of finalContentCheck, which checks only the end).
+// Without the writer: one createStreamModerator per answer; push(delta) right after each delta is
+// sent; on risky abort the model request, send `event: replace` { text: notice }, store the answer
+// `blocked` with the notice as its content (never the model's text), end with `done`
+// { finishReason: "blocked" }; otherwise await finish() before storing the answer (a late 'risky'
+// is handled the same way); stop() when the answer ends early (client gone, model error).
 import { errorFields } from '../logger.js';
 import type { Runtime } from '../runtime.js';
 import { type ContentScene, checkPieceOrThrow, contentCheckEnabled, MAX_CHARS } from './content.js';
@@ -209,5 +209,40 @@ export function createStreamModerator(
       stopped = true;
       queue.length = 0;
     },
+  };
+}
+
+/** What a chat answer guard sees (the shape of lib/chat's AnswerGuard, without depending on it). */
+export type ModerationGuard = {
+  start(signal: AbortSignal): Promise<{ text: string } | null>;
+  delta(text: string, all: string): void;
+  finish(all: string): Promise<{ text: string } | null>;
+};
+
+/**
+ * The moderator as an answer guard: a risky window replaces the answer with `notice` at once
+ * (the writer then aborts the model request); the tail is checked when the model finished. Null
+ * when content security is off, like finalContentCheck.
+ */
+export function moderationGuard(
+  rt: Runtime,
+  openid: string,
+  notice: string,
+  opts: Omit<StreamModeratorOptions, 'onRisky'> = {},
+): ModerationGuard | null {
+  if (!contentCheckEnabled(rt)) return null;
+  const m = createStreamModerator(rt, openid, opts);
+  return {
+    start: (signal) =>
+      new Promise((resolve) => {
+        void m.risky.then(() => resolve({ text: notice }));
+        // The answer ended (stopped, failed, finished): no further checks; nothing to replace.
+        signal.addEventListener('abort', () => {
+          m.stop();
+          resolve(null);
+        });
+      }),
+    delta: (text) => m.push(text),
+    finish: async () => ((await m.finish()).verdict === 'risky' ? { text: notice } : null),
   };
 }

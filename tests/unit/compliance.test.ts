@@ -65,7 +65,15 @@ async function seedTurns(u: U) {
     status: 'blocked',
     createdAt: new Date(now.getTime() + 3),
   });
-  return { conv, question, answer, triage, notice };
+  // A model answer replaced by the notice while it was written (the writer keeps aiGenerated).
+  const replaced = await add({
+    role: 'assistant',
+    content: '抱歉，这条内容未通过内容安全检查。',
+    status: 'blocked',
+    aiGenerated: true,
+    createdAt: new Date(now.getTime() + 4),
+  });
+  return { conv, question, answer, triage, notice, replaced };
 }
 
 describe('implicit labels (GB 45438-2025 Annex E)', () => {
@@ -84,8 +92,8 @@ describe('implicit labels (GB 45438-2025 Annex E)', () => {
       PropagateID: s.answer.id,
       ReservedCode2: '',
     });
-    // Not AI-generated: the question, the fixed emergency guidance, the notice.
-    for (const m of [s.question, s.triage, s.notice]) expect(byId.get(m.id).aigc).toBeNull();
+    // Not AI-generated: the question, the fixed emergency guidance, the notice (however stored).
+    for (const m of [s.question, s.triage, s.notice, s.replaced]) expect(byId.get(m.id).aigc).toBeNull();
   });
 
   it('the digest in ReservedCode1 ties the label to the exact text', async () => {

@@ -12,6 +12,7 @@ import {
   clearAccessTokenCache,
   createStreamModerator,
   moderationCounters,
+  moderationGuard,
   type StreamModerator,
 } from '../../lib/wechat/index.js';
 import { testEnv } from '../helpers/harness.js';
@@ -196,6 +197,32 @@ describe('StreamModerator', () => {
     } finally {
       await mock.close();
     }
+  });
+
+  it('as an answer guard: a risky window replaces at once, a risky tail at finish, an ended answer with nothing', async () => {
+    const rt = runtime(stub.baseUrl);
+    const NOTICE = '内容未通过检查';
+    const g = moderationGuard(rt, 'o-1', NOTICE);
+    if (!g) throw new Error('guard expected');
+    const replaced = g.start(new AbortController().signal);
+    for (const piece of [`${RISKY}开头`, filler(200)]) g.delta(piece, '');
+    expect(await replaced).toEqual({ text: NOTICE });
+
+    const tail = moderationGuard(rt, 'o-1', NOTICE);
+    if (!tail) throw new Error('guard expected');
+    tail.delta(`短回答${RISKY}`, '');
+    expect(await tail.finish('')).toEqual({ text: NOTICE });
+
+    const clean = moderationGuard(rt, 'o-1', NOTICE);
+    if (!clean) throw new Error('guard expected');
+    const ended = new AbortController();
+    const started = clean.start(ended.signal);
+    clean.delta(filler(300), '');
+    expect(await clean.finish('')).toBeNull();
+    ended.abort();
+    expect(await started).toBeNull();
+
+    expect(moderationGuard(runtime(stub.baseUrl, { WECHAT_CONTENT_CHECK: 'false' }), 'o', NOTICE)).toBeNull();
   });
 
   it('does nothing when content security is off', async () => {

@@ -1,7 +1,7 @@
 // The mini-program's client of the v1 contract (../shared/API.md): typed calls, the chat stream,
 // the upload sequence and token refresh. No runtime dependencies and no DOM or Node APIs; the
 // platform comes in as a Transport (transports/wx.ts in the mini-program, transports/fetch.ts elsewhere).
-import { type ComplaintsApi, complaintsApi } from './complaints.js';
+
 import {
   type AnswerCalls,
   type AnswerState,
@@ -9,6 +9,7 @@ import {
   createAnswers,
   type ResumeOptions,
 } from './answers.js';
+import { type ComplaintsApi, complaintsApi } from './complaints.js';
 import { ApiError, ERROR_STATUS } from './errors.js';
 import {
   type AbortSignalLike,

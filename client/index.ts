@@ -1,6 +1,7 @@
 // The mini-program's client of the v1 contract (../shared/API.md): typed calls, the chat stream,
 // the upload sequence and token refresh. No runtime dependencies and no DOM or Node APIs; the
 // platform comes in as a Transport (transports/wx.ts in the mini-program, transports/fetch.ts elsewhere).
+
 import {
   type AnswerCalls,
   type AnswerState,
@@ -8,6 +9,7 @@ import {
   createAnswers,
   type ResumeOptions,
 } from './answers.js';
+import { type ComplaintsApi, complaintsApi } from './complaints.js';
 import { ApiError, ERROR_STATUS } from './errors.js';
 import {
   type AbortSignalLike,
@@ -66,6 +68,17 @@ export type {
   ResumeOptions,
 } from './answers.js';
 export { RESUME_DEFAULTS } from './answers.js';
+export type {
+  AdminComplaint,
+  Complaint,
+  ComplaintAnswer,
+  ComplaintCategory,
+  ComplaintFiled,
+  ComplaintStatus,
+  ComplaintsApi,
+  ListComplaintsQuery,
+  NewComplaint,
+} from './complaints.js';
 export type { ApiErrorInit, ChatPartial, ClientErrorCode } from './errors.js';
 export { ApiError, ChatStreamError, ERROR_STATUS, isApiError } from './errors.js';
 export type {
@@ -83,6 +96,7 @@ export type {
 export { createAbort } from './transport.js';
 // Listed one by one: `export type *` needs TypeScript 5, which not every DevTools build bundles.
 export type {
+  Aigc,
   AnswerStreamQuery,
   AuditEntry,
   ChatDelta,
@@ -181,7 +195,10 @@ export type CallOptions = { signal?: AbortSignalLike };
 
 export type ChatStreamOptions = CallOptions & {
   stream?: true;
-  /** Each event as it arrives: `meta`, `triage`?, `delta`*, then `done` or `error`. */
+  /**
+   * Each event as it arrives: `meta`, `triage`?, `delta`*, then `done` or `error`. On `replace`, show
+   * `data.text` instead of everything shown of this answer (later deltas append to it).
+   */
   onEvent?: (event: ChatEvent) => void;
   /** Comment lines (`: ping` keeps an idle stream alive). */
   onComment?: (text: string) => void;
@@ -197,7 +214,7 @@ export type ChatJsonOptions = CallOptions & { stream: false; idempotencyKey?: st
 
 /** A chat stream that ended with `done`. */
 export type ChatStreamResult = ChatMeta & {
-  /** The whole answer: every delta, joined. */
+  /** The whole answer: every delta joined (after a `replace`, its text and what followed). */
   text: string;
   triage?: Triage;
   finishReason: string;
@@ -265,6 +282,8 @@ export interface Client extends AnswerCalls {
     audit(query?: ListAuditQuery, o?: CallOptions): Promise<Page<AuditEntry>>;
   };
   health(o?: CallOptions): Promise<Health>;
+  /** The complaint channel (see complaints.ts). */
+  complaints: ComplaintsApi;
 }
 
 // ---- helpers -----------------------------------------------------------------------------------
@@ -655,5 +674,6 @@ export function createClient(opts: ClientOptions): Client {
     },
 
     health: (o) => json({ method: 'GET', path: '/health', auth: false, ...signalOf(o) }),
+    complaints: complaintsApi(json),
   };
 }

@@ -102,6 +102,7 @@ export type UserExport = {
   messages: Record<string, unknown>[];
   files: Record<string, unknown>[];
   usage: Record<string, unknown>[];
+  complaints: Record<string, unknown>[];
 };
 
 // ---- conversations -----------------------------------------------------------------------------
@@ -134,6 +135,20 @@ export type Triage = {
 };
 export type Usage = { promptTokens: number; completionTokens: number };
 
+/**
+ * The implicit AI-generated-content label of GB 45438-2025 (Annex E field names). Null on what is not
+ * AI-generated (the user's messages, emergency guidance, content-security notices, failed answers).
+ */
+export type Aigc = {
+  Label: '1';
+  ContentProducer: string;
+  ProduceID: string;
+  ReservedCode1: string;
+  ContentPropagator: string;
+  PropagateID: string;
+  ReservedCode2: string;
+};
+
 export type Message = {
   id: string;
   role: MessageRole;
@@ -148,6 +163,7 @@ export type Message = {
   aiGenerated: boolean;
   /** Shown under every AI-generated answer. */
   disclaimer?: string;
+  aigc: Aigc | null;
   createdAt: string;
 };
 

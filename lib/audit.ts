@@ -10,7 +10,9 @@ export type AuditAction =
   | 'user.delete'
   | 'user.consent'
   | 'user.role_change'
-  | 'admin.read';
+  | 'admin.read'
+  | 'complaint.create'
+  | 'complaint.resolve';
 
 export type AuditEvent = {
   actorId: string | null;

@@ -1,5 +1,6 @@
 // The conversations function: the caller's conversations and their messages.
 import { createRoute, z } from '@hono/zod-openapi';
+import { aigcCodes } from '../../lib/compliance/aigc.js';
 import { deleteConversation } from '../../lib/conversations/delete.js';
 import { listMessages } from '../../lib/conversations/messages.js';
 import { ConversationSchema, MessageSchema } from '../../lib/conversations/schemas.js';
@@ -158,7 +159,10 @@ export function build(runtime: () => Runtime = getRuntime): App {
   app.openapi(messages, async (c) => {
     const rt = c.get('rt');
     const q = c.req.valid('query');
-    const result = await listMessages(await rt.db(), currentUser(c).id, c.req.valid('param').id, q);
+    const result = await listMessages(await rt.db(), currentUser(c).id, c.req.valid('param').id, {
+      ...q,
+      aigc: aigcCodes(rt.config),
+    });
     return c.json(result, 200);
   });
 

@@ -12,6 +12,7 @@ import { bearer, errors, IsoDate, jsonBody, jsonResponse, LimitQuery } from '../
 import { insertClientLogs, listAudit, listSystemLogs } from '../../lib/logs/service.js';
 import { runRetention } from '../../lib/retention/index.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
+import { register as registerAdminComplaints } from '../_routes/admin-complaints.js';
 
 const LevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
 const CONTEXT_MAX_BYTES = 4 * 1024;
@@ -240,6 +241,7 @@ export function build(runtime: () => Runtime = getRuntime): App {
     return c.json({ ranAt: ranAt.toISOString(), tasks }, 200);
   });
 
+  registerAdminComplaints(app);
   return app;
 }
 

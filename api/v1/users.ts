@@ -15,6 +15,7 @@ import { beginDeletion, finishDeletion } from '../../lib/users/deletion.js';
 import { writeUserExport } from '../../lib/users/export.js';
 import { updateProfile } from '../../lib/users/profile.js';
 import { getActiveUser, toPublicUser, upsertUserByOpenid } from '../../lib/users/service.js';
+import { register as registerComplaints } from '../_routes/complaints.js';
 
 export const HealthProfileSchema = z
   .strictObject({
@@ -181,11 +182,15 @@ const ExportSchema = z
     user: z.record(z.string(), z.unknown()),
     consents: z.array(z.record(z.string(), z.unknown())),
     conversations: z.array(z.record(z.string(), z.unknown())),
-    messages: z.array(z.record(z.string(), z.unknown())),
+    messages: z.array(z.record(z.string(), z.unknown())).openapi({
+      description:
+        'AI answers carry the visible label `aiLabel` ("本内容由人工智能生成") and the implicit one, `aigc`',
+    }),
     files: z.array(z.record(z.string(), z.unknown())).openapi({
       description: 'file metadata; `url` is a short-lived read link (until `urlExpiresAt`) for ready files',
     }),
     usage: z.array(z.record(z.string(), z.unknown())),
+    complaints: z.array(z.record(z.string(), z.unknown())),
   })
   .openapi('UserExport');
 
@@ -418,6 +423,7 @@ export function build(runtime: () => Runtime = getRuntime): App {
     return c.json(record, 201);
   });
 
+  registerComplaints(app);
   return app;
 }
 

@@ -5,7 +5,9 @@
 // - POST /cgi-bin/stable_token: an access token (counted, so caching can be tested). After
 //   invalidateToken() the current token is refused (40001) while normal mode keeps handing it back,
 //   as stable_token does until it expires; only force_refresh (counted) gives a new one.
-// - POST /wxa/msg_sec_check: text containing one of `riskyWords` is `risky`, anything else `pass`.
+// - POST /wxa/msg_sec_check: text containing one of `riskyWords` is `risky`, anything else `pass`;
+//   text containing one of `busyWords` answers errcode -1 (system busy: an outage); answers come
+//   after `checkDelayMs`, and `maxConcurrentChecks` is the most checks it ever had open at once.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -17,6 +19,7 @@ export type WechatStub = {
   forcedRefreshes: number;
   /** The current token stops working, but stable_token's normal mode still returns it. */
   invalidateToken(): void;
+  maxConcurrentChecks: number;
   close(): Promise<void>;
 };
 
@@ -24,6 +27,8 @@ export async function startWechatStub(opts: {
   appid: string;
   secret: string;
   riskyWords?: string[];
+  busyWords?: string[];
+  checkDelayMs?: number;
 }): Promise<WechatStub> {
   const state = {
     calls: [] as { path: string; at: number }[],
@@ -32,8 +37,11 @@ export async function startWechatStub(opts: {
     token: '',
     // The token normal mode returns while it is pinned, though msg_sec_check refuses it.
     pinned: '',
+    openChecks: 0,
+    maxConcurrentChecks: 0,
   };
   const risky = opts.riskyWords ?? ['违禁测试词'];
+  const busy = opts.busyWords ?? ['系统繁忙测试'];
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
@@ -96,8 +104,13 @@ export async function startWechatStub(opts: {
       if (presented !== state.token || presented === state.pinned) {
         return json(res, 200, { errcode: 40001, errmsg: 'invalid credential' });
       }
+      state.openChecks++;
+      state.maxConcurrentChecks = Math.max(state.maxConcurrentChecks, state.openChecks);
       const body = await readBody(req);
+      if (opts.checkDelayMs) await new Promise((r) => setTimeout(r, opts.checkDelayMs));
+      state.openChecks--;
       const text = String(body.content ?? '');
+      if (busy.some((w) => text.includes(w))) return json(res, 200, { errcode: -1, errmsg: 'system error' });
       const hit = risky.some((w) => text.includes(w));
       return json(res, 200, {
         errcode: 0,
@@ -120,6 +133,9 @@ export async function startWechatStub(opts: {
     },
     invalidateToken: () => {
       state.pinned = state.token;
+    },
+    get maxConcurrentChecks() {
+      return state.maxConcurrentChecks;
     },
     close: () =>
       new Promise<void>((resolve) => {

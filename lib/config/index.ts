@@ -18,6 +18,10 @@ const list = z.string().transform((s) =>
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
+// Printable, no spaces, quotes or backslashes: the label travels inside file metadata.
+const AIGC_CODE = /^[^\s"\\\p{Cc}]{1,64}$/u;
+const AIGC_CODE_MESSAGE = 'one or two comma-separated codes (1-64 characters, no spaces or quotes)';
+
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
   VERCEL_ENV: optional(z.enum(['production', 'preview', 'development'])),
@@ -81,6 +85,17 @@ const envSchema = z.object({
     .string()
     .regex(/^[0-9-]{2,20}$/)
     .default('120'),
+  // GB 45438-2025 implicit labels: the generation service provider's name or code, then after a
+  // comma the content propagation service provider's (the same provider when only one is given).
+  AIGC_PROVIDER_CODE: optional(
+    z
+      .string()
+      .transform((s) => s.split(',').map((x) => x.trim()))
+      .pipe(z.array(z.string().regex(AIGC_CODE, AIGC_CODE_MESSAGE)).min(1).max(2)),
+  ),
+  // Days a complaint may wait for its answer (Art. 15 says "timely"; the user agreement says how long).
+  COMPLAINT_DEADLINE_DAYS: int(15, 1, 90),
+
   CRISIS_LINE: z
     .string()
     .regex(/^[0-9-]{2,20}$/)
@@ -229,6 +244,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (!e.CRON_SECRET) problems.push('CRON_SECRET: required in production (retention cron)');
     if (e.DATABASE_DRIVER === 'pglite') problems.push('DATABASE_DRIVER: pglite is a local stand-in');
     if (e.NEON_WS_PROXY) problems.push('NEON_WS_PROXY: a test setting, not for production');
+    if (!e.AIGC_PROVIDER_CODE)
+      problems.push('AIGC_PROVIDER_CODE: required in production (GB 45438-2025 implicit labels)');
     if (e.RATE_LIMITS_DISABLED) problems.push('RATE_LIMITS_DISABLED: not allowed in production');
   }
   if (e.UPSTASH_REDIS_REST_URL && !e.UPSTASH_REDIS_REST_TOKEN)

@@ -1,6 +1,7 @@
 // Messages of a conversation, scoped to their owner. Chat writes them through here too, so the
 // public shape and the status rules live in one place.
 import { and, desc, eq, inArray, lt } from 'drizzle-orm';
+import { type Aigc, type AigcCodes, aigcLabel, processAigcCodes } from '../compliance/aigc.js';
 import type { Db } from '../db/index.js';
 import { files, type Message, type MessageStatus, messages, type Triage } from '../db/schema.js';
 import { AI_DISCLAIMER } from '../safety/index.js';
@@ -27,6 +28,8 @@ export type PublicMessage = {
   usage?: { promptTokens: number; completionTokens: number };
   aiGenerated: boolean;
   disclaimer?: string;
+  /** GB 45438-2025 implicit label; null unless AI-generated (see aigcLabel). */
+  aigc: Aigc | null;
   createdAt: string;
 };
 
@@ -46,7 +49,8 @@ export function publicStatus(
   return row.status;
 }
 
-export function toPublicMessage(m: Message): PublicMessage {
+/** Pass aigcCodes(rt.config) when a runtime is at hand; the default is the process configuration's. */
+export function toPublicMessage(m: Message, codes: AigcCodes = processAigcCodes()): PublicMessage {
   return {
     id: m.id,
     role: m.role,
@@ -61,6 +65,7 @@ export function toPublicMessage(m: Message): PublicMessage {
       : {}),
     aiGenerated: m.aiGenerated,
     ...(m.aiGenerated ? { disclaimer: AI_DISCLAIMER } : {}),
+    aigc: aigcLabel(m, codes),
     createdAt: m.createdAt.toISOString(),
   };
 }
@@ -74,7 +79,7 @@ export async function listMessages(
   db: Db,
   userId: string,
   conversationId: string,
-  opts: { limit?: number; before?: string },
+  opts: { limit?: number; before?: string; aigc?: AigcCodes },
 ): Promise<{ items: PublicMessage[]; nextCursor: string | null }> {
   await getConversationOrThrow(db, userId, conversationId);
   const limit = clampLimit(opts.limit);
@@ -94,7 +99,7 @@ export async function listMessages(
   const page = rows.slice(0, limit).reverse();
   const oldest = page[0];
   return {
-    items: page.map(toPublicMessage),
+    items: page.map((m) => toPublicMessage(m, opts.aigc)),
     nextCursor: rows.length > limit && oldest ? encodeCursor({ s: oldest.seq }) : null,
   };
 }

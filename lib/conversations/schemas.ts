@@ -30,6 +30,23 @@ export const UsageSchema = z
   .object({ promptTokens: z.number().int(), completionTokens: z.number().int() })
   .openapi('Usage');
 
+// GB 45438-2025 Annex E's metadata fields, under the standard's own names.
+export const AigcSchema = z
+  .object({
+    Label: z.literal('1').openapi({ description: '"1": the content is AI-generated' }),
+    ContentProducer: z.string().openapi({ description: 'generation service provider’s name or code' }),
+    ProduceID: z.string().openapi({ description: 'the producer’s number of this content: the message id' }),
+    ReservedCode1: z.string().openapi({ description: 'the producer’s integrity digest of the text' }),
+    ContentPropagator: z.string().openapi({ description: 'propagation service provider’s name or code' }),
+    PropagateID: z.string(),
+    ReservedCode2: z.string(),
+  })
+  .openapi('Aigc', {
+    description:
+      'Implicit AI-generated-content label (GB 45438-2025, Annex E). Null for what is not ' +
+      'AI-generated: user messages, emergency guidance, content-security notices, failed answers.',
+  });
+
 export const MessageSchema = z
   .object({
     id: z.string(),
@@ -51,6 +68,7 @@ export const MessageSchema = z
     usage: UsageSchema.optional(),
     aiGenerated: z.boolean(),
     disclaimer: z.string().optional().openapi({ description: 'shown under every AI-generated answer' }),
+    aigc: AigcSchema.nullable(),
     createdAt: IsoDate,
   })
   .openapi('Message');

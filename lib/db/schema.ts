@@ -241,6 +241,38 @@ export const auditLog = pgTable(
   (t) => [index('audit_log_at_idx').on(t.at, t.id), index('audit_log_actor_idx').on(t.actorId, t.at)],
 );
 
+export type ComplaintCategory = 'harmful' | 'inaccurate' | 'privacy' | 'other';
+export type ComplaintStatus = 'open' | 'resolved' | 'rejected';
+
+// Complaints about the service or an answer (《生成式人工智能服务管理暂行办法》 Art. 15). The
+// complaint outlives the message it names (the reference is cleared); it goes with its account,
+// while its audit rows (ids and outcome only) stay as the record that it was received and answered.
+export const complaints = pgTable(
+  'complaints',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    messageId: text('message_id').references(() => messages.id, { onDelete: 'set null' }),
+    category: text('category').$type<ComplaintCategory>().notNull(),
+    description: text('description').notNull(),
+    status: text('status').$type<ComplaintStatus>().notNull().default('open'),
+    resolution: text('resolution'),
+    resolvedBy: text('resolved_by'),
+    createdAt: createdAt(),
+    // Fixed when filed, so a later change of COMPLAINT_DEADLINE_DAYS does not move a promise made.
+    answerBy: ts('answer_by').notNull(),
+    resolvedAt: ts('resolved_at'),
+  },
+  (t) => [
+    index('complaints_user_idx').on(t.userId, t.createdAt),
+    index('complaints_status_idx').on(t.status, t.createdAt, t.id),
+    index('complaints_created_idx').on(t.createdAt, t.id),
+    index('complaints_message_idx').on(t.messageId),
+  ],
+);
+
 // A deletion in progress: a crash part-way leaves this row, and the retention job finishes it.
 export const deletionJobs = pgTable('deletion_jobs', {
   userId: text('user_id').primaryKey(),
@@ -261,6 +293,7 @@ export const schema = {
   systemLogs,
   auditLog,
   deletionJobs,
+  complaints,
 };
 
 export type User = InferSelectModel<typeof users>;
@@ -271,3 +304,4 @@ export type NewMessage = InferInsertModel<typeof messages>;
 export type FileRow = InferSelectModel<typeof files>;
 export type SystemLog = InferSelectModel<typeof systemLogs>;
 export type AuditRow = InferSelectModel<typeof auditLog>;
+export type Complaint = InferSelectModel<typeof complaints>;

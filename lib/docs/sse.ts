@@ -6,6 +6,7 @@ export const SSE_EVENTS_DESCRIPTION = `## Chat stream events (text/event-stream)
 | \`meta\` | \`{ conversationId, userMessageId, assistantMessageId }\` — always first |
 | \`triage\` | \`{ level: "emergency", category, message, actions: [{ type: "call", number, label }] }\` — only on warning signs |
 | \`delta\` | \`{ text }\` — any number |
+| \`replace\` | \`{ text }\` — everything shown of this answer is replaced by \`text\` (content security refused it: the stream then ends with \`done\` \`finishReason: "blocked"\`) |
 | \`done\` | \`{ assistantMessageId, finishReason, usage: { promptTokens, completionTokens }, disclaimer? }\` |
 | \`error\` | \`{ code: "UPSTREAM_ERROR" \\| "UPSTREAM_TIMEOUT" \\| …, message }\` |
 

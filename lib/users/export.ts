@@ -2,9 +2,11 @@
 // piece by piece, a page of rows at a time, so a long history never sits in memory whole. Every
 // query carries the owner's id.
 import { and, asc, eq, getTableColumns, gt, type SQL, sql } from 'drizzle-orm';
+import { AI_LABEL, aigcCodes, aigcLabel } from '../compliance/aigc.js';
+import { toPublicComplaint } from '../compliance/complaints.js';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
-import { consents, conversations, files, messages, usageDaily, users } from '../db/schema.js';
+import { complaints, consents, conversations, files, messages, usageDaily, users } from '../db/schema.js';
 import type { Storage } from '../storage/types.js';
 
 const PAGE = 200;
@@ -12,7 +14,7 @@ const PAGE = 200;
 // Pages in creation order: keyset on (created_at, id), the time kept as PostgreSQL text so no
 // microseconds are lost between pages.
 type TimeKey = [string, string];
-type TimeKeyed = typeof consents | typeof conversations | typeof files;
+type TimeKeyed = typeof consents | typeof conversations | typeof files | typeof complaints;
 const timeKey = (t: TimeKeyed) => sql<string>`${t.createdAt}::text`;
 const afterTime = (t: TimeKeyed, k: TimeKey | undefined): SQL | undefined =>
   k ? sql`(${t.createdAt}, ${t.id}) > (${k[0]}::timestamptz, ${k[1]})` : undefined;
@@ -114,7 +116,9 @@ export async function writeUserExport(
   );
 
   // One flat list in sending order (seq), each naming its conversation: one indexed scan instead
-  // of a query per conversation.
+  // of a query per conversation. AI answers keep both labels outside the service
+  // (《人工智能生成合成内容标识办法》 on exports): the visible `aiLabel` and the implicit `aigc`.
+  const codes = aigcCodes(config);
   await writeArray(
     out,
     'messages',
@@ -140,6 +144,8 @@ export async function writeUserExport(
           ? { promptTokens: r.promptTokens ?? 0, completionTokens: r.completionTokens ?? 0 }
           : null,
       aiGenerated: r.aiGenerated,
+      aiLabel: r.role === 'assistant' && r.aiGenerated ? AI_LABEL : null,
+      aigc: aigcLabel(r, codes),
       createdAt: r.createdAt.toISOString(),
     }),
   );
@@ -190,6 +196,21 @@ export async function writeUserExport(
       promptTokens: r.promptTokens,
       completionTokens: r.completionTokens,
     }),
+  );
+
+  // Complaints are the user's own words too; the list is short, so one keyset on (created_at, id).
+  await writeArray(
+    out,
+    'complaints',
+    (after: TimeKey | undefined) =>
+      db
+        .select({ ...getTableColumns(complaints), k: timeKey(complaints) })
+        .from(complaints)
+        .where(and(eq(complaints.userId, userId), afterTime(complaints, after)))
+        .orderBy(asc(complaints.createdAt), asc(complaints.id))
+        .limit(PAGE),
+    (r): TimeKey => [r.k, r.id],
+    (r) => toPublicComplaint(r),
   );
 
   await out('}');

@@ -19,7 +19,7 @@ export type CheckTextInput = {
 };
 
 // WeChat checks at most 2,500 characters at a time; longer text is checked in pieces.
-const MAX_CHARS = 2_500;
+export const MAX_CHARS = 2_500;
 const TOKEN_INVALID = new Set([40001, 42001]);
 
 type CheckAnswer = {
@@ -75,6 +75,25 @@ async function checkPiece(
   // 'review' (uncertain) is let through: a health question about drugs or the body often lands
   // there, and blocking it would refuse the people the assistant is for. 'risky' is refused.
   return answer.result?.suggest === 'risky' ? 'risky' : 'pass';
+}
+
+/**
+ * WeChat's verdict on one piece of at most 2,500 characters; throws WechatApiError when WeChat
+ * cannot be asked (down, misconfigured), leaving what that means to the caller. Nothing is logged.
+ */
+export async function checkPieceOrThrow(
+  rt: Runtime,
+  input: { content: string; openid: string; scene?: ContentScene },
+): Promise<ContentVerdict> {
+  if (Array.from(input.content).length > MAX_CHARS)
+    throw new RangeError('msg_sec_check takes 2,500 characters');
+  try {
+    return await checkPiece(rt, input.content, input.openid, input.scene ?? 2);
+  } catch (err) {
+    if (err instanceof WechatApiError) throw err;
+    // The token fetch and JSON parsing fail in their own ways: all mean "WeChat did not answer".
+    throw new WechatApiError(undefined, 'msg_sec_check failed', { cause: err });
+  }
 }
 
 /**

@@ -6,4 +6,13 @@ export {
   checkText,
   contentCheckEnabled,
 } from './content.js';
+export {
+  createStreamModerator,
+  type ModerationGuard,
+  type ModerationResult,
+  moderationCounters,
+  moderationGuard,
+  type StreamModerator,
+  type StreamModeratorOptions,
+} from './moderation.js';
 export { clearAccessTokenCache, getAccessToken, WechatApiError } from './token.js';

@@ -8,6 +8,7 @@ import { adminQuery, PG_HOST, pgUrl } from '../helpers/db.js';
 
 const TABLES = [
   'audit_log',
+  'complaints',
   'consents',
   'conversations',
   'deletion_jobs',

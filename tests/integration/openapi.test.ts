@@ -6,8 +6,11 @@
 import type { z } from '@hono/zod-openapi';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { loaders } from '../../api/_functions.js';
+import type { ComplaintSchema, NewComplaintSchema } from '../../api/_routes/complaints.js';
 import type { HealthProfileSchema, UserSchema } from '../../api/v1/users.js';
+import type { Complaint, NewComplaint } from '../../client/complaints.js';
 import {
+  type Aigc,
   type AnswerStreamQuery,
   ApiError,
   type AuditEntry,
@@ -372,6 +375,22 @@ describe('(b) what the routes answer matches the document', () => {
     await olga.logs.list({ limit: 5 });
     await olga.logs.list({ userId: me.id, level: 'info' });
     await olga.logs.audit({ actorId: me.id });
+
+    // Complaints: the user files and follows; only admins list and answer.
+    const filed = await ann.complaints.file({
+      messageId: streamed.assistantMessageId,
+      category: 'inaccurate',
+      description: '回答不够准确',
+    });
+    await ann.complaints.list();
+    await refused(ann.complaints.file({ messageId: 'missing', category: 'other', description: 'x' }), 404);
+    await refused(ann.complaints.file({ category: 'other', description: '' }), 400);
+    await refused(ann.complaints.adminList(), 403);
+    await refused(ann.complaints.answer(filed.id, { status: 'resolved', resolution: '自己批准' }), 403);
+    await olga.complaints.adminList({ status: 'open', limit: 5 });
+    await olga.complaints.answer(filed.id, { status: 'resolved', resolution: '已核实处理' });
+    await refused(olga.complaints.answer(filed.id, { status: 'rejected', resolution: '改口' }), 409);
+    await refused(olga.complaints.answer('missing', { status: 'rejected', resolution: '无' }), 404);
     await refused(olga.logs.list({ since: 'yesterday' }), 400);
     await raw('GET', '/logs/retention', admin.accessToken);
     await raw('GET', '/logs/retention', login.accessToken);
@@ -536,6 +555,8 @@ describe('(c) the client’s types match the server', () => {
     expectTypeOf<ChatDone>().toEqualTypeOf<DoneEvent>();
     expectTypeOf<ChatErrorData>().toEqualTypeOf<ErrorEvent>();
     expectTypeOf<ErrorCode>().toEqualTypeOf<keyof typeof CODE_TO_STATUS>();
+    expectTypeOf<Complaint>().toEqualTypeOf<z.output<typeof ComplaintSchema>>();
+    expectTypeOf<NewComplaint>().toEqualTypeOf<z.input<typeof NewComplaintSchema>>();
     expect(ERROR_STATUS).toEqual(CODE_TO_STATUS);
   });
 
@@ -646,6 +667,7 @@ describe('(c) the client’s types match the server', () => {
           messages: 'required',
           files: 'required',
           usage: 'required',
+          complaints: 'required',
         }),
       ],
       [
@@ -677,7 +699,22 @@ describe('(c) the client’s types match the server', () => {
           usage: 'optional',
           aiGenerated: 'required',
           disclaimer: 'optional',
+          aigc: 'nullable',
           createdAt: 'required',
+        }),
+      ],
+      [
+        'Aigc',
+        component('Aigc'),
+        [],
+        shape<Aigc>()({
+          Label: 'required',
+          ContentProducer: 'required',
+          ProduceID: 'required',
+          ReservedCode1: 'required',
+          ContentPropagator: 'required',
+          PropagateID: 'required',
+          ReservedCode2: 'required',
         }),
       ],
       [
@@ -1005,6 +1042,10 @@ describe('(c) the client’s types match the server', () => {
       'post /api/v1/logs',
       'get /api/v1/logs',
       'get /api/v1/logs/audit',
+      'post /api/v1/users/me/complaints',
+      'get /api/v1/users/me/complaints',
+      'get /api/v1/logs/complaints',
+      'patch /api/v1/logs/complaints/{id}',
     ];
     // Served for people and cron, not for the mini-program.
     const notForTheApp = ['get /api/v1/openapi.json', 'get /api/v1/docs', 'get /api/v1/logs/retention'];

@@ -17,6 +17,7 @@ const PRODUCTION_READY = {
   S3_ACCESS_KEY_ID: 'AKID',
   S3_SECRET_ACCESS_KEY: 'secret',
   CRON_SECRET: 'cron-secret-0123456789',
+  AIGC_PROVIDER_CODE: '00119144000012345678X1ABCD',
 };
 
 function problems(env: Record<string, string | undefined>): string[] {
@@ -70,6 +71,16 @@ describe('config', () => {
       expect(p.join('\n')).toContain(key);
     },
   );
+
+  it('AIGC_PROVIDER_CODE: one code for both roles, or producer,propagator; nothing that breaks metadata', () => {
+    expect(loadConfig({ AIGC_PROVIDER_CODE: 'P1' }).AIGC_PROVIDER_CODE).toEqual(['P1']);
+    expect(loadConfig({ AIGC_PROVIDER_CODE: ' P1 , P2 ' }).AIGC_PROVIDER_CODE).toEqual(['P1', 'P2']);
+    for (const bad of ['P1,P2,P3', 'a b', 'a"b', 'P1,']) {
+      expect(problems({ AIGC_PROVIDER_CODE: bad }).join('\n')).toContain('AIGC_PROVIDER_CODE');
+    }
+    expect(loadConfig({}).COMPLAINT_DEADLINE_DAYS).toBe(15);
+    expect(problems({ COMPLAINT_DEADLINE_DAYS: '0' }).join()).toContain('COMPLAINT_DEADLINE_DAYS');
+  });
 
   it('VERCEL_ENV=production counts as production even when NODE_ENV says otherwise', () => {
     const p = problems({ VERCEL_ENV: 'production', NODE_ENV: 'development' });

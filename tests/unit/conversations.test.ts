@@ -148,9 +148,11 @@ describe('conversations', () => {
       finishReason: null,
       aiGenerated: true,
       disclaimer: expect.stringContaining('AI'),
+      aigc: expect.objectContaining({ Label: '1', ProduceID: p1.json.items[0].id }),
       createdAt: expect.any(String),
     });
     expect(p1.json.items[1]).not.toHaveProperty('disclaimer');
+    expect(p1.json.items[1].aigc).toBeNull();
     const bad = await h.call('GET', `/conversations/${c.id}/messages?before=xyz`, { token: alice.token });
     expect(bad.status).toBe(400);
   });

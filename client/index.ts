@@ -9,6 +9,7 @@ import {
   type ResumeOptions,
 } from './answers.js';
 import { ApiError, ERROR_STATUS } from './errors.js';
+import { createSteering, type SteeringCalls } from './steering.js';
 import {
   type AbortSignalLike,
   abortedError,
@@ -66,6 +67,16 @@ export type {
   ResumeOptions,
 } from './answers.js';
 export { RESUME_DEFAULTS } from './answers.js';
+export type {
+  Feedback,
+  FeedbackLogEntry,
+  FeedbackRequest,
+  ListFeedbackQuery,
+  MessageVersions,
+  SteeringCalls,
+  UsageReportQuery,
+  UsageReportRow,
+} from './steering.js';
 export type { ApiErrorInit, ChatPartial, ClientErrorCode } from './errors.js';
 export { ApiError, ChatStreamError, ERROR_STATUS, isApiError } from './errors.js';
 export type {
@@ -216,7 +227,7 @@ export type UploadImageOptions = CallOptions & {
   purpose?: UploadPurpose;
 };
 
-export interface Client extends AnswerCalls {
+export interface Client extends AnswerCalls, SteeringCalls {
   readonly tokens: TokenStore;
   /** Signs in with a `wx.login` code (or `dev:<name>` on a development server) and keeps the tokens. */
   login(code: string, o?: CallOptions): Promise<LoginResponse>;
@@ -617,6 +628,12 @@ export function createClient(opts: ClientOptions): Client {
     stopAnswer,
     resumeAnswers: () => answers.resumeAll(),
     uploads,
+    ...createSteering({
+      json: (method, path, body, o, query) =>
+        json({ method, path, query, ...(body === undefined ? {} : { body }), auth: true, ...signalOf(o) }),
+      empty: (method, path, o) => empty({ method, path, auth: true, ...signalOf(o) }),
+      chat,
+    }),
 
     uploadImage: async (file, o = {}) => {
       const isPath = typeof file === 'string';

@@ -12,6 +12,7 @@ import { bearer, errors, IsoDate, jsonBody, jsonResponse, LimitQuery } from '../
 import { insertClientLogs, listAudit, listSystemLogs } from '../../lib/logs/service.js';
 import { runRetention } from '../../lib/retention/index.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
+import { register as registerSteering } from '../_routes/steering-logs.js';
 
 const LevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
 const CONTEXT_MAX_BYTES = 4 * 1024;
@@ -239,6 +240,8 @@ export function build(runtime: () => Runtime = getRuntime): App {
     const tasks = await runRetention(rt, { now: ranAt });
     return c.json({ ranAt: ranAt.toISOString(), tasks }, 200);
   });
+
+  registerSteering(app);
 
   return app;
 }

@@ -30,6 +30,13 @@ export const UsageSchema = z
   .object({ promptTokens: z.number().int(), completionTokens: z.number().int() })
   .openapi('Usage');
 
+export const FeedbackSummarySchema = z
+  .object({
+    rating: z.enum(['up', 'down']),
+    reason: z.enum(['inaccurate', 'unsafe', 'unhelpful', 'other']).nullable(),
+  })
+  .openapi('FeedbackSummary');
+
 export const MessageSchema = z
   .object({
     id: z.string(),
@@ -51,6 +58,19 @@ export const MessageSchema = z
     usage: UsageSchema.optional(),
     aiGenerated: z.boolean(),
     disclaimer: z.string().optional().openapi({ description: 'shown under every AI-generated answer' }),
+    version: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: 'assistant messages: which version of the answer this is (1-based)' }),
+    versions: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: 'assistant messages: how many versions the answer has (regenerate)' }),
+    feedback: FeedbackSummarySchema.nullable()
+      .optional()
+      .openapi({ description: 'assistant messages: the caller’s rating of this answer' }),
     createdAt: IsoDate,
   })
   .openapi('Message');

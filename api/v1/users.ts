@@ -171,6 +171,9 @@ const ExportSchema = z
     consents: z.array(z.record(z.string(), z.unknown())),
     conversations: z.array(z.record(z.string(), z.unknown())),
     messages: z.array(z.record(z.string(), z.unknown())),
+    feedback: z
+      .array(z.record(z.string(), z.unknown()))
+      .openapi({ description: 'the caller’s ratings of answers' }),
     files: z.array(z.record(z.string(), z.unknown())).openapi({
       description: 'file metadata; `url` is a short-lived read link (until `urlExpiresAt`) for ready files',
     }),

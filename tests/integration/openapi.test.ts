@@ -642,6 +642,7 @@ describe('(c) the client’s types match the server', () => {
           consents: 'required',
           conversations: 'required',
           messages: 'required',
+          feedback: 'required',
           files: 'required',
           usage: 'required',
         }),

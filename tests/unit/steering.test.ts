@@ -29,7 +29,10 @@ afterAll(async () => {
 
 const db = () => h.db.db;
 let clock = Date.parse('2026-12-01T08:00:00.000Z');
-const tick = () => new Date((clock += 1_000));
+const tick = () => {
+  clock += 1_000;
+  return new Date(clock);
+};
 
 /** A question and its finished answer, as the chat engine stores them. */
 async function turn(

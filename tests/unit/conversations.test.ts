@@ -148,6 +148,9 @@ describe('conversations', () => {
       finishReason: null,
       aiGenerated: true,
       disclaimer: expect.stringContaining('AI'),
+      version: 1,
+      versions: 1,
+      feedback: null,
       createdAt: expect.any(String),
     });
     expect(p1.json.items[1]).not.toHaveProperty('disclaimer');

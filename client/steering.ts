@@ -4,7 +4,7 @@
 import type { ChatAnswer } from './answers.js';
 import type { CallOptions, ChatJsonOptions, ChatStreamOptions } from './index.js';
 import type { HttpMethod } from './transport.js';
-import type { ChatResult, FeedbackRating, FeedbackReason, Message } from './types.js';
+import type { ChatResult, FeedbackRating, FeedbackReason, Message, Page } from './types.js';
 
 /** `comment`: at most 500 characters. */
 export type FeedbackRequest = { rating: FeedbackRating; reason?: FeedbackReason; comment?: string };
@@ -15,6 +15,33 @@ export type Feedback = {
   updatedAt: string;
 };
 export type MessageVersions = { items: Message[] };
+
+/** Times are ISO 8601 with an offset. */
+export type ListFeedbackQuery = {
+  rating?: FeedbackRating;
+  since?: string;
+  until?: string;
+  cursor?: string;
+  limit?: number;
+};
+export type FeedbackLogEntry = {
+  messageId: string;
+  rating: FeedbackRating;
+  reason: FeedbackReason | null;
+  comment: string | null;
+  model: string | null;
+  createdAt: string;
+};
+export type UsageReportQuery = { since?: string; until?: string; groupBy?: 'day' | 'model' };
+/** `day` (Asia/Shanghai, YYYY-MM-DD) with groupBy=day, `model` with groupBy=model. */
+export type UsageReportRow = {
+  day?: string;
+  model?: string | null;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  costCny: number;
+};
 
 export interface SteeringCalls {
   /**
@@ -32,11 +59,21 @@ export interface SteeringCalls {
     body: FeedbackRequest | null,
     o?: CallOptions,
   ): Promise<Feedback | null>;
+  /** Admins only: ratings of answers, newest first (no conversation text). */
+  feedbackLog(query?: ListFeedbackQuery, o?: CallOptions): Promise<Page<FeedbackLogEntry>>;
+  /** Admins only: answers, tokens and cost in CNY by day or by model. */
+  usageReport(query?: UsageReportQuery, o?: CallOptions): Promise<{ items: UsageReportRow[] }>;
 }
 
 /** What the client lends these calls (see createClient). */
 export type SteeringDeps = {
-  json<T>(method: HttpMethod, path: string, body: unknown, o?: CallOptions): Promise<T>;
+  json<T>(
+    method: HttpMethod,
+    path: string,
+    body: unknown,
+    o?: CallOptions,
+    query?: Record<string, string | number | undefined>,
+  ): Promise<T>;
   empty(method: HttpMethod, path: string, o?: CallOptions): Promise<void>;
   chat(path: string, body: object, o: ChatJsonOptions): Promise<ChatResult>;
   chat(path: string, body: object, o?: ChatStreamOptions): ChatAnswer;
@@ -70,5 +107,7 @@ export function createSteering(d: SteeringDeps): SteeringCalls {
       }
       return d.json<Feedback>('PUT', path, body, o);
     },
+    feedbackLog: (query, o) => d.json('GET', '/logs/feedback', undefined, o, { ...query }),
+    usageReport: (query, o) => d.json('GET', '/logs/usage', undefined, o, { ...query }),
   };
 }

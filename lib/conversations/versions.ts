@@ -5,11 +5,8 @@ import { and, asc, desc, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { type Message, messages } from '../db/schema.js';
 import { AppError, notFound } from '../errors.js';
-import { feedbackOf, type PublicMessage, toPublicMessage } from './messages.js';
+import { feedbackOf, type PublicMessage, publicStatus, toPublicMessage } from './messages.js';
 import { getConversationOrThrow } from './service.js';
-
-/** An answer still being written is not regenerated, unless its writer is long gone (a crash). */
-const DEFAULT_STREAMING_TIMEOUT_MS = 10 * 60_000;
 
 export type Superseded = {
   /** The question the new answer answers (its `content` and `imageIds` are sent again). */
@@ -45,7 +42,7 @@ export async function supersedeAnswer(
   userId: string,
   conversationId: string,
   messageId: string,
-  opts: { now: Date; streamingTimeoutMs?: number },
+  opts: { now: Date },
 ): Promise<Superseded> {
   const answer = await messageOrThrow(tx, userId, conversationId, messageId);
   if (answer.role !== 'assistant') {
@@ -53,11 +50,9 @@ export async function supersedeAnswer(
   }
   const lastOnly = () => new AppError('CONFLICT', 'only the conversation’s last answer can be regenerated');
   if (answer.supersededAt) throw lastOnly();
-  const streamingTimeoutMs = opts.streamingTimeoutMs ?? DEFAULT_STREAMING_TIMEOUT_MS;
-  if (
-    (answer.status === 'streaming' || answer.status === 'pending') &&
-    opts.now.getTime() - answer.updatedAt.getTime() < streamingTimeoutMs
-  ) {
+  // An answer still being written is not regenerated (stop it first); one whose writer died
+  // (older than WRITING_MAX_MS) is.
+  if (publicStatus(answer, opts.now.getTime()) === 'streaming') {
     throw new AppError('CONFLICT', 'the answer is still being written');
   }
   const current = and(

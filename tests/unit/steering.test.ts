@@ -6,7 +6,12 @@ import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { historyWindow } from '../../lib/chat/history.js';
 import { ConfigError, loadConfig } from '../../lib/config/index.js';
-import { finishAnswer, insertMessage, recentMessages } from '../../lib/conversations/messages.js';
+import {
+  finishAnswer,
+  insertMessage,
+  recentMessages,
+  WRITING_MAX_MS,
+} from '../../lib/conversations/messages.js';
 import { createConversation } from '../../lib/conversations/service.js';
 import { supersedeAnswer } from '../../lib/conversations/versions.js';
 import { type Message, messageFeedback, messages } from '../../lib/db/schema.js';
@@ -147,7 +152,7 @@ describe('answer versions', () => {
       createdAt: new Date(clock),
     });
     expect(await codeOf(supersede(alice, c, streaming.id, new Date(clock + 5_000)))).toBe('CONFLICT');
-    const s = await supersede(alice, c, streaming.id, new Date(clock + 11 * 60_000));
+    const s = await supersede(alice, c, streaming.id, new Date(clock + WRITING_MAX_MS + 1_000));
     expect(s.next.version).toBe(2);
   });
 

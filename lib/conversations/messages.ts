@@ -155,6 +155,8 @@ export async function recentMessages(
   userId: string,
   conversationId: string,
   max: number,
+  /** Only messages before this one (a regenerated answer's question: `supersedeAnswer().question.seq`). */
+  opts: { beforeSeq?: number } = {},
 ): Promise<Pick<Message, 'role' | 'content' | 'status'>[]> {
   return db
     .select({ role: messages.role, content: messages.content, status: messages.status })
@@ -164,6 +166,7 @@ export async function recentMessages(
         eq(messages.userId, userId),
         eq(messages.conversationId, conversationId),
         isNull(messages.supersededAt),
+        opts.beforeSeq !== undefined ? lt(messages.seq, opts.beforeSeq) : undefined,
       ),
     )
     .orderBy(desc(messages.seq))

@@ -186,6 +186,9 @@ describe('answer versions', () => {
 
     const history = historyWindow(await recentMessages(db(), alice.userId, c, 100), 3_000);
     expect(history.map((m) => m.content)).toEqual(['第一问', '第一答', '第二问', '第三版回答']);
+    // What a regeneration of the last answer sends: the history before its question.
+    const before = await recentMessages(db(), alice.userId, c, 100, { beforeSeq: second.question.seq });
+    expect(historyWindow(before, 3_000).map((m) => m.content)).toEqual(['第一问', '第一答']);
 
     for (const id of [second.answer.id, v2.id, v3.id]) {
       const r = await h.call('GET', `/conversations/${c}/messages/${id}/versions`, { token: alice.token });

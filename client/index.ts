@@ -67,6 +67,8 @@ export type {
   ResumeOptions,
 } from './answers.js';
 export { RESUME_DEFAULTS } from './answers.js';
+export type { ApiErrorInit, ChatPartial, ClientErrorCode } from './errors.js';
+export { ApiError, ChatStreamError, ERROR_STATUS, isApiError } from './errors.js';
 export type {
   Feedback,
   FeedbackLogEntry,
@@ -77,8 +79,6 @@ export type {
   UsageReportQuery,
   UsageReportRow,
 } from './steering.js';
-export type { ApiErrorInit, ChatPartial, ClientErrorCode } from './errors.js';
-export { ApiError, ChatStreamError, ERROR_STATUS, isApiError } from './errors.js';
 export type {
   AbortSignalLike,
   BlobLike,

@@ -11,6 +11,7 @@ import {
 } from './answers.js';
 import { type ComplaintsApi, complaintsApi } from './complaints.js';
 import { ApiError, ERROR_STATUS } from './errors.js';
+import { createSteering, type SteeringCalls } from './steering.js';
 import {
   type AbortSignalLike,
   abortedError,
@@ -81,6 +82,16 @@ export type {
 } from './complaints.js';
 export type { ApiErrorInit, ChatPartial, ClientErrorCode } from './errors.js';
 export { ApiError, ChatStreamError, ERROR_STATUS, isApiError } from './errors.js';
+export type {
+  Feedback,
+  FeedbackLogEntry,
+  FeedbackRequest,
+  ListFeedbackQuery,
+  MessageVersions,
+  SteeringCalls,
+  UsageReportQuery,
+  UsageReportRow,
+} from './steering.js';
 export type {
   AbortSignalLike,
   BlobLike,
@@ -233,7 +244,7 @@ export type UploadImageOptions = CallOptions & {
   purpose?: UploadPurpose;
 };
 
-export interface Client extends AnswerCalls {
+export interface Client extends AnswerCalls, SteeringCalls {
   readonly tokens: TokenStore;
   /** Signs in with a `wx.login` code (or `dev:<name>` on a development server) and keeps the tokens. */
   login(code: string, o?: CallOptions): Promise<LoginResponse>;
@@ -636,6 +647,12 @@ export function createClient(opts: ClientOptions): Client {
     stopAnswer,
     resumeAnswers: () => answers.resumeAll(),
     uploads,
+    ...createSteering({
+      json: (method, path, body, o, query) =>
+        json({ method, path, query, ...(body === undefined ? {} : { body }), auth: true, ...signalOf(o) }),
+      empty: (method, path, o) => empty({ method, path, auth: true, ...signalOf(o) }),
+      chat,
+    }),
 
     uploadImage: async (file, o = {}) => {
       const isPath = typeof file === 'string';

@@ -3,7 +3,7 @@
 // fetch. Nothing here needs DOM or Node typings: the mini-program's TypeScript setup has neither.
 import { ApiError } from './errors.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
  * The part of AbortSignal the client uses. A real AbortSignal fits; the mini-program has no

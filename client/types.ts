@@ -100,6 +100,8 @@ export type UserExport = {
   consents: Record<string, unknown>[];
   conversations: Record<string, unknown>[];
   messages: Record<string, unknown>[];
+  /** The caller's ratings of answers. */
+  feedback: Record<string, unknown>[];
   files: Record<string, unknown>[];
   usage: Record<string, unknown>[];
   complaints: Record<string, unknown>[];
@@ -164,8 +166,18 @@ export type Message = {
   /** Shown under every AI-generated answer. */
   disclaimer?: string;
   aigc: Aigc | null;
+  /** Assistant messages: which version of the answer this is (1-based); see `regenerate()`. */
+  version?: number;
+  /** Assistant messages: how many versions the answer has. */
+  versions?: number;
+  /** Assistant messages: the caller's rating (`feedback()`), null when none. */
+  feedback?: FeedbackSummary | null;
   createdAt: string;
 };
+
+export type FeedbackRating = 'up' | 'down';
+export type FeedbackReason = 'inaccurate' | 'unsafe' | 'unhelpful' | 'other';
+export type FeedbackSummary = { rating: FeedbackRating; reason: FeedbackReason | null };
 
 /** The first page is the newest `limit` messages; each page is oldest first. */
 export type ListMessagesQuery = { limit?: number; before?: string };

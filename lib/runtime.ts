@@ -88,7 +88,7 @@ export function createRuntime(config: Config, o: RuntimeOverrides = {}): Runtime
   let dbOpened = false;
   const inflight = new Set<Promise<unknown>>();
   const storage = lazy(async () => (await import('./storage/index.js')).createStorage(config));
-  const llm = lazy(async () => (await import('./llm/client.js')).createLlm(config));
+  const llm = lazy(async () => (await import('./llm/client.js')).createLlm(config, log));
   let limitsOpened: LimitStore | undefined;
   const limits = lazy(async () => {
     const { createLimitStore } = await import('./ratelimit/index.js');

@@ -16,6 +16,7 @@ import { accessClaims, authorize, currentUser, requireAuth, requireToken } from 
 import { bearer, errors, IdParam, jsonBody, jsonResponse, LimitQuery } from '../../lib/http/openapi.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
 import { register as registerAnswers } from '../_routes/answers.js';
+import { register as registerSteering } from '../_routes/steering.js';
 
 const Title = z.string().trim().min(1).max(100);
 const Limit = LimitQuery();
@@ -167,6 +168,7 @@ export function build(runtime: () => Runtime = getRuntime): App {
   });
 
   registerAnswers(app);
+  registerSteering(app);
 
   return app;
 }

@@ -13,6 +13,7 @@ import { insertClientLogs, listAudit, listSystemLogs } from '../../lib/logs/serv
 import { runRetention } from '../../lib/retention/index.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
 import { register as registerAdminComplaints } from '../_routes/admin-complaints.js';
+import { register as registerSteering } from '../_routes/steering-logs.js';
 
 const LevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
 const CONTEXT_MAX_BYTES = 4 * 1024;
@@ -242,6 +243,8 @@ export function build(runtime: () => Runtime = getRuntime): App {
   });
 
   registerAdminComplaints(app);
+  registerSteering(app);
+
   return app;
 }
 

@@ -186,6 +186,9 @@ const ExportSchema = z
       description:
         'AI answers carry the visible label `aiLabel` ("本内容由人工智能生成") and the implicit one, `aigc`',
     }),
+    feedback: z
+      .array(z.record(z.string(), z.unknown()))
+      .openapi({ description: 'the caller’s ratings of answers' }),
     files: z.array(z.record(z.string(), z.unknown())).openapi({
       description: 'file metadata; `url` is a short-lived read link (until `urlExpiresAt`) for ready files',
     }),

@@ -192,6 +192,8 @@ async function writeAnswer(
   let usage: { promptTokens: number; completionTokens: number } | undefined;
   let finishReason: string | null = null;
   let failure: Failure | null = null;
+  // The model that answered: the configured one, or a fallback (the stream's `model` event).
+  let model = o.model;
   let lastSave = Date.now();
   let saving: Promise<void> = Promise.resolve();
   try {
@@ -220,6 +222,8 @@ async function writeAnswer(
         }
       } else if (ev.type === 'usage') {
         usage = { promptTokens: ev.promptTokens, completionTokens: ev.completionTokens };
+      } else if (ev.type === 'model') {
+        model = ev.model;
       } else {
         finishReason = ev.reason;
       }
@@ -278,7 +282,8 @@ async function writeAnswer(
       finishReason,
       errorCode: failure?.code ?? null,
       usage: usage ?? null,
-      model: o.model,
+      model,
+      prices: rt.config.MODEL_PRICES,
       now,
     }),
   ).catch((err: unknown) => {
@@ -294,7 +299,7 @@ async function writeAnswer(
     triage,
     finishReason,
     errorCode: failure?.code ?? null,
-    model: o.model,
+    model,
     promptTokens: usage?.promptTokens ?? null,
     completionTokens: usage?.completionTokens ?? null,
     updatedAt: now,

@@ -21,6 +21,32 @@ const optional = <T extends z.ZodType>(schema: T) =>
 // Printable, no spaces, quotes or backslashes: the label travels inside file metadata.
 const AIGC_CODE = /^[^\s"\\\p{Cc}]{1,64}$/u;
 const AIGC_CODE_MESSAGE = 'one or two comma-separated codes (1-64 characters, no spaces or quotes)';
+/** A JSON-valued variable: parsed, then checked against `schema`; bad JSON names the variable too. */
+const json = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+const LlmProviderSchema = z.strictObject({
+  baseURL: url,
+  apiKey: z.string().min(1),
+  model: z.string().min(1),
+  visionModel: z.string().min(1).optional(),
+});
+export type LlmProvider = z.infer<typeof LlmProviderSchema>;
+
+const price = z.number().finite().nonnegative();
+const ModelPricesSchema = z.record(z.string().min(1), z.strictObject({ input: price, output: price }));
+/** CNY per million prompt (`input`) and completion (`output`) tokens, by model name. */
+export type ModelPrices = z.infer<typeof ModelPricesSchema>;
 
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
@@ -80,6 +106,12 @@ const envSchema = z.object({
   LLM_MAX_OUTPUT_TOKENS: int(1_024, 16, 32_000),
   HISTORY_TOKEN_BUDGET: int(3_000, 100, 200_000),
   VISION_IMAGE_MODE: z.enum(['url', 'data']).default('data'),
+  // Tried in order when the configured model fails before its first token.
+  LLM_FALLBACKS: optional(json(z.array(LlmProviderSchema).max(5))).transform((v) => v ?? []),
+  // After this many failures in a row a provider is skipped for LLM_BREAKER_COOLDOWN_MS.
+  LLM_BREAKER_FAILURES: int(3, 1, 100),
+  LLM_BREAKER_COOLDOWN_MS: int(30_000, 1_000, 600_000),
+  MODEL_PRICES: optional(json(ModelPricesSchema)).transform((v) => v ?? {}),
 
   EMERGENCY_NUMBER: z
     .string()

@@ -1,9 +1,20 @@
 // Messages of a conversation, scoped to their owner. Chat writes them through here too, so the
 // public shape and the status rules live in one place.
-import { and, desc, eq, inArray, lt } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt } from 'drizzle-orm';
 import { type Aigc, type AigcCodes, aigcLabel, processAigcCodes } from '../compliance/aigc.js';
+import type { ModelPrices } from '../config/index.js';
 import type { Db } from '../db/index.js';
-import { files, type Message, type MessageStatus, messages, type Triage } from '../db/schema.js';
+import {
+  type FeedbackRating,
+  type FeedbackReason,
+  files,
+  type Message,
+  type MessageStatus,
+  messageFeedback,
+  messages,
+  type Triage,
+} from '../db/schema.js';
+import { costCny } from '../llm/prices.js';
 import { AI_DISCLAIMER } from '../safety/index.js';
 import { clampLimit, decodeCursor, encodeCursor } from './cursor.js';
 import { getConversationOrThrow } from './service.js';
@@ -15,6 +26,7 @@ export type PublicStatus = 'streaming' | 'complete' | 'incomplete' | 'error' | '
  * `streaming` past it belongs to a process that died mid-answer.
  */
 export const WRITING_MAX_MS = 660_000;
+export type FeedbackSummary = { rating: FeedbackRating; reason: FeedbackReason | null };
 
 export type PublicMessage = {
   id: string;
@@ -30,6 +42,11 @@ export type PublicMessage = {
   disclaimer?: string;
   /** GB 45438-2025 implicit label; null unless AI-generated (see aigcLabel). */
   aigc: Aigc | null;
+  /** Assistant messages: which version of the answer this is (1-based), and how many there are. */
+  version?: number;
+  versions?: number;
+  /** Assistant messages: the caller's rating of this answer. */
+  feedback?: FeedbackSummary | null;
   createdAt: string;
 };
 
@@ -49,8 +66,16 @@ export function publicStatus(
   return row.status;
 }
 
-/** Pass aigcCodes(rt.config) when a runtime is at hand; the default is the process configuration's. */
-export function toPublicMessage(m: Message, codes: AigcCodes = processAigcCodes()): PublicMessage {
+/**
+ * `versions` defaults to the row's own number: versions are never removed one by one, so the
+ * current version's number is the count. `feedback` defaults to none (a new answer has none).
+ * Pass `codes: aigcCodes(rt.config)` when a runtime is at hand; the default is the process's.
+ */
+export function toPublicMessage(
+  m: Message,
+  extra: { feedback?: FeedbackSummary | null; versions?: number; codes?: AigcCodes } = {},
+): PublicMessage {
+  const codes = extra.codes ?? processAigcCodes();
   return {
     id: m.id,
     role: m.role,
@@ -66,15 +91,32 @@ export function toPublicMessage(m: Message, codes: AigcCodes = processAigcCodes(
     aiGenerated: m.aiGenerated,
     ...(m.aiGenerated ? { disclaimer: AI_DISCLAIMER } : {}),
     aigc: aigcLabel(m, codes),
+    ...(m.role === 'assistant'
+      ? { version: m.version, versions: extra.versions ?? m.version, feedback: extra.feedback ?? null }
+      : {}),
     createdAt: m.createdAt.toISOString(),
   };
+}
+
+/** The feedback of some messages, by message id (one query for a page). */
+export async function feedbackOf(
+  db: Db,
+  userId: string,
+  ids: readonly string[],
+): Promise<Map<string, FeedbackSummary>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .select({ id: messageFeedback.messageId, rating: messageFeedback.rating, reason: messageFeedback.reason })
+    .from(messageFeedback)
+    .where(and(eq(messageFeedback.userId, userId), inArray(messageFeedback.messageId, [...ids])));
+  return new Map(rows.map((r) => [r.id, { rating: r.rating, reason: r.reason }]));
 }
 
 function parseMessageCursor(v: Record<string, unknown>): number | undefined {
   return typeof v.s === 'number' && Number.isSafeInteger(v.s) && v.s > 0 ? v.s : undefined;
 }
 
-/** The first page is the newest `limit` messages; every page is oldest first. */
+/** The first page is the newest `limit` messages; every page is oldest first. Current versions only. */
 export async function listMessages(
   db: Db,
   userId: string,
@@ -91,6 +133,7 @@ export async function listMessages(
       and(
         eq(messages.userId, userId),
         eq(messages.conversationId, conversationId),
+        isNull(messages.supersededAt),
         before !== undefined ? lt(messages.seq, before) : undefined,
       ),
     )
@@ -98,23 +141,40 @@ export async function listMessages(
     .limit(limit + 1);
   const page = rows.slice(0, limit).reverse();
   const oldest = page[0];
+  const feedback = await feedbackOf(
+    db,
+    userId,
+    page.filter((m) => m.role === 'assistant').map((m) => m.id),
+  );
   return {
-    items: page.map((m) => toPublicMessage(m, opts.aigc)),
+    items: page.map((m) => toPublicMessage(m, { feedback: feedback.get(m.id) ?? null, codes: opts.aigc })),
     nextCursor: rows.length > limit && oldest ? encodeCursor({ s: oldest.seq }) : null,
   };
 }
 
-/** The newest `max` messages of a conversation, newest first (the model's history window). */
+/**
+ * The newest `max` messages of a conversation, newest first (the model's history window): the
+ * current version of each answer only, so a regenerated answer's earlier versions are not resent.
+ */
 export async function recentMessages(
   db: Db,
   userId: string,
   conversationId: string,
   max: number,
+  /** Only messages before this one (a regenerated answer's question: `supersedeAnswer().question.seq`). */
+  opts: { beforeSeq?: number } = {},
 ): Promise<Pick<Message, 'role' | 'content' | 'status'>[]> {
   return db
     .select({ role: messages.role, content: messages.content, status: messages.status })
     .from(messages)
-    .where(and(eq(messages.userId, userId), eq(messages.conversationId, conversationId)))
+    .where(
+      and(
+        eq(messages.userId, userId),
+        eq(messages.conversationId, conversationId),
+        isNull(messages.supersededAt),
+        opts.beforeSeq !== undefined ? lt(messages.seq, opts.beforeSeq) : undefined,
+      ),
+    )
     .orderBy(desc(messages.seq))
     .limit(max);
 }
@@ -128,6 +188,9 @@ export type NewTurnMessage = {
   finishReason?: string | null;
   model?: string | null;
   aiGenerated?: boolean;
+  /** A regenerated answer: its version number and the first version's id (from supersedeAnswer). */
+  version?: number;
+  versionOf?: string | null;
   createdAt: Date;
 };
 
@@ -151,6 +214,8 @@ export async function insertMessage(
       finishReason: m.finishReason ?? null,
       model: m.model ?? null,
       aiGenerated: m.aiGenerated ?? false,
+      version: m.version ?? 1,
+      versionOf: m.versionOf ?? null,
       createdAt: m.createdAt,
       updatedAt: m.createdAt,
     })
@@ -190,6 +255,8 @@ export async function finishAnswer(
     errorCode: string | null;
     usage: { promptTokens: number; completionTokens: number } | null;
     model: string | null;
+    /** MODEL_PRICES: the answer's cost is stored with its usage (a model without a price costs 0). */
+    prices?: ModelPrices;
     now: Date;
   },
 ): Promise<Message | undefined> {
@@ -205,6 +272,7 @@ export async function finishAnswer(
       errorCode: f.errorCode,
       promptTokens: f.usage?.promptTokens ?? null,
       completionTokens: f.usage?.completionTokens ?? null,
+      costCny: f.usage ? costCny(f.prices ?? {}, f.model, f.usage) : null,
       model: f.model,
       updatedAt: f.now,
     })

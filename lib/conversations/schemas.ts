@@ -46,6 +46,12 @@ export const AigcSchema = z
       'Implicit AI-generated-content label (GB 45438-2025, Annex E). Null for what is not ' +
       'AI-generated: user messages, emergency guidance, content-security notices, failed answers.',
   });
+export const FeedbackSummarySchema = z
+  .object({
+    rating: z.enum(['up', 'down']),
+    reason: z.enum(['inaccurate', 'unsafe', 'unhelpful', 'other']).nullable(),
+  })
+  .openapi('FeedbackSummary');
 
 export const MessageSchema = z
   .object({
@@ -69,6 +75,19 @@ export const MessageSchema = z
     aiGenerated: z.boolean(),
     disclaimer: z.string().optional().openapi({ description: 'shown under every AI-generated answer' }),
     aigc: AigcSchema.nullable(),
+    version: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: 'assistant messages: which version of the answer this is (1-based)' }),
+    versions: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: 'assistant messages: how many versions the answer has (regenerate)' }),
+    feedback: FeedbackSummarySchema.nullable()
+      .optional()
+      .openapi({ description: 'assistant messages: the caller’s rating of this answer' }),
     createdAt: IsoDate,
   })
   .openapi('Message');

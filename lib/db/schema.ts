@@ -10,6 +10,7 @@ import {
   index,
   integer,
   jsonb,
+  numeric,
   pgTable,
   primaryKey,
   text,
@@ -125,12 +126,51 @@ export const messages = pgTable(
     // Set by POST …/stop; the writer of the answer (any instance) watches for it when no Redis is
     // configured (with Redis the stop travels there, see lib/chat/bus.ts).
     stopRequestedAt: ts('stop_requested_at'),
+    // What the answer cost at MODEL_PRICES when it was stored (CNY); null without usage.
+    costCny: numeric('cost_cny', { precision: 14, scale: 6, mode: 'number' }),
+    // Versions of a regenerated answer: every version keeps its own row; `version_of` names the
+    // first version's id (null on the first version itself), and only the current version (no
+    // `superseded_at`) is listed and sent to the model. Versions are never removed one by one, so
+    // the current version's number is also the count.
+    version: integer('version').notNull().default(1),
+    versionOf: text('version_of'),
+    supersededAt: ts('superseded_at'),
     createdAt: createdAt(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [
     index('messages_conversation_seq_idx').on(t.conversationId, t.seq),
     index('messages_user_idx').on(t.userId),
+    index('messages_version_of_idx').on(t.versionOf),
+    // The usage report scans answers by time.
+    index('messages_usage_idx').on(t.createdAt).where(sql`${t.promptTokens} is not null`),
+  ],
+);
+
+export type FeedbackRating = 'up' | 'down';
+export type FeedbackReason = 'inaccurate' | 'unsafe' | 'unhelpful' | 'other';
+
+// One rating per answer (a version is an answer of its own); giving it again replaces it, so
+// created_at is when the current rating was given. Goes with the message, and so with the
+// conversation and the account.
+export const messageFeedback = pgTable(
+  'message_feedback',
+  {
+    messageId: text('message_id')
+      .primaryKey()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    rating: text('rating').$type<FeedbackRating>().notNull(),
+    reason: text('reason').$type<FeedbackReason>(),
+    comment: text('comment'),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('message_feedback_created_idx').on(t.createdAt, t.messageId),
+    index('message_feedback_user_idx').on(t.userId),
   ],
 );
 
@@ -287,6 +327,7 @@ export const schema = {
   consents,
   conversations,
   messages,
+  messageFeedback,
   files,
   idempotencyKeys,
   usageDaily,
@@ -301,6 +342,7 @@ export type NewUser = InferInsertModel<typeof users>;
 export type Conversation = InferSelectModel<typeof conversations>;
 export type Message = InferSelectModel<typeof messages>;
 export type NewMessage = InferInsertModel<typeof messages>;
+export type MessageFeedback = InferSelectModel<typeof messageFeedback>;
 export type FileRow = InferSelectModel<typeof files>;
 export type SystemLog = InferSelectModel<typeof systemLogs>;
 export type AuditRow = InferSelectModel<typeof auditLog>;

@@ -11,6 +11,11 @@ export type ChatMessage =
   | { role: 'user'; content: string | (TextPart | ImagePart)[] };
 
 export type LlmEvent =
+  /**
+   * First event, once the model started answering: which model answers (the configured one, or
+   * an LLM_FALLBACKS model when the configured one failed before its first token).
+   */
+  | { type: 'model'; model: string }
   | { type: 'text'; text: string }
   | { type: 'usage'; promptTokens: number; completionTokens: number }
   /** Last event of a stream that ended normally. */
@@ -42,7 +47,8 @@ export type CompleteJsonOptions = {
 
 export interface Llm {
   /**
-   * Streams one chat completion. Ends with a `finish` event, or throws an LlmError: ABORTED when
+   * Streams one chat completion: a `model` event first, then text and usage. Ends with a `finish`
+   * event, or throws an LlmError: ABORTED when
    * `signal` fired, UPSTREAM_TIMEOUT when a timer ran out, UPSTREAM_ERROR for anything else
    * (HTTP errors after the SDK's retries, refused connections, a stream cut mid-way).
    */

@@ -36,7 +36,8 @@ export async function finishDeletion(
     // Objects first: rows are what lets a later run find what to delete, so they go last.
     const objects = await (await storage()).deletePrefix(userPrefix(userId));
     await db.transaction(async (tx) => {
-      // Guarded by deleting_at: this never removes an account that did not ask to go.
+      // Guarded by deleting_at: this never removes an account that did not ask to go. Ratings of
+      // answers (message_feedback) go with it by cascade, like every table keyed by user_id.
       await tx.delete(users).where(and(eq(users.id, userId), isNotNull(users.deletingAt)));
       // No foreign key (logs outlive requests), but client logs are the user's own words.
       await tx.delete(systemLogs).where(eq(systemLogs.userId, userId));

@@ -6,7 +6,16 @@ import { AI_LABEL, aigcCodes, aigcLabel } from '../compliance/aigc.js';
 import { toPublicComplaint } from '../compliance/complaints.js';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
-import { complaints, consents, conversations, files, messages, usageDaily, users } from '../db/schema.js';
+import {
+  complaints,
+  consents,
+  conversations,
+  files,
+  messageFeedback,
+  messages,
+  usageDaily,
+  users,
+} from '../db/schema.js';
 import type { Storage } from '../storage/types.js';
 
 const PAGE = 200;
@@ -15,6 +24,7 @@ const PAGE = 200;
 // microseconds are lost between pages.
 type TimeKey = [string, string];
 type TimeKeyed = typeof consents | typeof conversations | typeof files | typeof complaints;
+type FeedbackKey = [string, string];
 const timeKey = (t: TimeKeyed) => sql<string>`${t.createdAt}::text`;
 const afterTime = (t: TimeKeyed, k: TimeKey | undefined): SQL | undefined =>
   k ? sql`(${t.createdAt}, ${t.id}) > (${k[0]}::timestamptz, ${k[1]})` : undefined;
@@ -146,6 +156,38 @@ export async function writeUserExport(
       aiGenerated: r.aiGenerated,
       aiLabel: r.role === 'assistant' && r.aiGenerated ? AI_LABEL : null,
       aigc: aigcLabel(r, codes),
+      // A regenerated answer's earlier versions are kept, and exported, as versions of the first.
+      version: r.version,
+      versionOf: r.versionOf,
+      superseded: r.supersededAt !== null,
+      createdAt: r.createdAt.toISOString(),
+    }),
+  );
+
+  // The user's ratings of answers, each naming the answer (a message above).
+  await writeArray(
+    out,
+    'feedback',
+    (after: FeedbackKey | undefined) =>
+      db
+        .select({ ...getTableColumns(messageFeedback), k: sql<string>`${messageFeedback.createdAt}::text` })
+        .from(messageFeedback)
+        .where(
+          and(
+            eq(messageFeedback.userId, userId),
+            after
+              ? sql`(${messageFeedback.createdAt}, ${messageFeedback.messageId}) > (${after[0]}::timestamptz, ${after[1]})`
+              : undefined,
+          ),
+        )
+        .orderBy(asc(messageFeedback.createdAt), asc(messageFeedback.messageId))
+        .limit(PAGE),
+    (r): FeedbackKey => [r.k, r.messageId],
+    (r) => ({
+      messageId: r.messageId,
+      rating: r.rating,
+      reason: r.reason,
+      comment: r.comment,
       createdAt: r.createdAt.toISOString(),
     }),
   );

@@ -14,6 +14,7 @@ const TABLES = [
   'deletion_jobs',
   'files',
   'idempotency_keys',
+  'message_feedback',
   'messages',
   'refresh_tokens',
   'system_logs',

@@ -322,6 +322,26 @@ describe('(b) what the routes answer matches the document', () => {
     expect(emergency.assistantMessage.triage?.level).toBe('emergency');
     await ann.conversations.messages(conv.id, { limit: 1 });
     await refused(ann.conversations.messages('missing'), 404);
+    // Steering: versions and feedback of the last answer (regenerate is a chat route).
+    const page = await ann.conversations.messages(conv.id);
+    const answer = page.items.at(-1);
+    const question = page.items.at(-2);
+    if (!answer || !question) throw new Error('no messages');
+    expect((await ann.versions(conv.id, answer.id)).items.map((m) => m.id)).toEqual([answer.id]);
+    await refused(ann.versions(conv.id, question.id), 422);
+    await refused(ann.versions(conv.id, 'missing'), 404);
+    expect(
+      await ann.feedback(conv.id, answer.id, { rating: 'down', reason: 'unhelpful', comment: '太笼统' }),
+    ).toMatchObject({ rating: 'down', reason: 'unhelpful', comment: '太笼统' });
+    await refused(ann.feedback(conv.id, question.id, { rating: 'up' }), 422);
+    await refused(ann.feedback(conv.id, question.id, null), 422);
+    await refused(ann.feedback(conv.id, 'missing', null), 404);
+    expect((await ann.conversations.messages(conv.id)).items.at(-1)?.feedback).toEqual({
+      rating: 'down',
+      reason: 'unhelpful',
+    });
+    expect(await ann.feedback(conv.id, answer.id, null)).toBeNull();
+    await ann.feedback(conv.id, answer.id, { rating: 'up' });
 
     const png = await pngImage(8, 8);
     const image = await ann.uploadImage(new Blob([new Uint8Array(png)], { type: 'image/png' }));
@@ -391,6 +411,13 @@ describe('(b) what the routes answer matches the document', () => {
     await olga.complaints.answer(filed.id, { status: 'resolved', resolution: '已核实处理' });
     await refused(olga.complaints.answer(filed.id, { status: 'rejected', resolution: '改口' }), 409);
     await refused(olga.complaints.answer('missing', { status: 'rejected', resolution: '无' }), 404);
+    await refused(ann.feedbackLog(), 403);
+    expect((await olga.feedbackLog({ rating: 'up', limit: 5 })).items.map((i) => i.model)).toEqual([
+      'mock-chat',
+    ]);
+    await refused(olga.feedbackLog({ since: 'yesterday' }), 400);
+    expect((await olga.usageReport({ groupBy: 'model' })).items.map((i) => i.model)).toContain('mock-chat');
+    await olga.usageReport();
     await refused(olga.logs.list({ since: 'yesterday' }), 400);
     await raw('GET', '/logs/retention', admin.accessToken);
     await raw('GET', '/logs/retention', login.accessToken);
@@ -665,6 +692,7 @@ describe('(c) the client’s types match the server', () => {
           consents: 'required',
           conversations: 'required',
           messages: 'required',
+          feedback: 'required',
           files: 'required',
           usage: 'required',
           complaints: 'required',
@@ -700,6 +728,9 @@ describe('(c) the client’s types match the server', () => {
           aiGenerated: 'required',
           disclaimer: 'optional',
           aigc: 'nullable',
+          version: 'optional',
+          versions: 'optional',
+          feedback: 'optional-nullable',
           createdAt: 'required',
         }),
       ],
@@ -1033,6 +1064,9 @@ describe('(c) the client’s types match the server', () => {
       'get /api/v1/conversations/{id}/messages',
       'get /api/v1/conversations/{id}/messages/{messageId}/stream',
       'post /api/v1/conversations/{id}/messages/{messageId}/stop',
+      'get /api/v1/conversations/{id}/messages/{messageId}/versions',
+      'put /api/v1/conversations/{id}/messages/{messageId}/feedback',
+      'delete /api/v1/conversations/{id}/messages/{messageId}/feedback',
       'post /api/v1/text-chat',
       'post /api/v1/vision-chat',
       'post /api/v1/uploads',
@@ -1046,6 +1080,8 @@ describe('(c) the client’s types match the server', () => {
       'get /api/v1/users/me/complaints',
       'get /api/v1/logs/complaints',
       'patch /api/v1/logs/complaints/{id}',
+      'get /api/v1/logs/feedback',
+      'get /api/v1/logs/usage',
     ];
     // Served for people and cron, not for the mini-program.
     const notForTheApp = ['get /api/v1/openapi.json', 'get /api/v1/docs', 'get /api/v1/logs/retention'];

@@ -149,6 +149,9 @@ describe('conversations', () => {
       aiGenerated: true,
       disclaimer: expect.stringContaining('AI'),
       aigc: expect.objectContaining({ Label: '1', ProduceID: p1.json.items[0].id }),
+      version: 1,
+      versions: 1,
+      feedback: null,
       createdAt: expect.any(String),
     });
     expect(p1.json.items[1]).not.toHaveProperty('disclaimer');

@@ -10,7 +10,8 @@ export type AuditAction =
   | 'user.delete'
   | 'user.consent'
   | 'user.role_change'
-  | 'admin.read';
+  | 'admin.read'
+  | 'member.guardian_consent';
 
 export type AuditEvent = {
   actorId: string | null;

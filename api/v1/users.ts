@@ -14,17 +14,11 @@ import { listConsents, recordConsent } from '../../lib/users/consent.js';
 import { beginDeletion, finishDeletion } from '../../lib/users/deletion.js';
 import { writeUserExport } from '../../lib/users/export.js';
 import { updateProfile } from '../../lib/users/profile.js';
+import { GenderSchema, HealthProfileSchema } from '../../lib/users/schemas.js';
 import { getActiveUser, toPublicUser, upsertUserByOpenid } from '../../lib/users/service.js';
+import { register as registerMembers } from '../_routes/members.js';
 
-export const HealthProfileSchema = z
-  .strictObject({
-    allergies: z.array(z.string().trim().min(1).max(100)).max(50),
-    conditions: z.array(z.string().trim().min(1).max(100)).max(50),
-    medications: z.array(z.string().trim().min(1).max(100)).max(50),
-  })
-  .openapi('HealthProfile');
-
-const GenderSchema = z.enum(['male', 'female', 'other', 'unknown']);
+export { HealthProfileSchema };
 
 export const UserSchema = z
   .object({
@@ -403,6 +397,7 @@ export function build(runtime: () => Runtime = getRuntime): App {
     return c.json(record, 201);
   });
 
+  registerMembers(app);
   return app;
 }
 

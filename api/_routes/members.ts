@@ -43,13 +43,22 @@ const fields = {
     .regex(/^[^\p{Cc}]*$/u),
   relation: RelationSchema,
   gender: GenderSchema.nullable().optional(),
-  birthYear: z.number().int().min(1900).nullable().optional().openapi({ description: '1900 to the current year' }),
+  birthYear: z
+    .number()
+    .int()
+    .min(1900)
+    .nullable()
+    .optional()
+    .openapi({ description: '1900 to the current year' }),
   healthProfile: z.union([HealthProfileSchema, z.null()]).optional(),
-  guardianConsent: z.boolean().optional().openapi({
-    description:
-      'true: the account holder, as guardian, consents to this member’s health data being processed; ' +
-      'required when the member may be under 14 (born 14 or fewer years ago, Beijing time)',
-  }),
+  guardianConsent: z
+    .boolean()
+    .optional()
+    .openapi({
+      description:
+        'true: the account holder, as guardian, consents to this member’s health data being processed; ' +
+        'required when the member may be under 14 (born 14 or fewer years ago, Beijing time)',
+    }),
 };
 
 const CreateMemberSchema = z.strictObject(fields).openapi('CreateMemberRequest');

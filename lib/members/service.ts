@@ -82,7 +82,9 @@ type Ctx = { now: Date; consentVersion: string };
 
 function checkBirthYear(birthYear: number | null | undefined, now: Date): void {
   if (typeof birthYear === 'number' && birthYear > shanghaiYear(now)) {
-    throw new AppError('BAD_REQUEST', 'invalid request', { details: [{ path: 'birthYear', code: 'too_big' }] });
+    throw new AppError('BAD_REQUEST', 'invalid request', {
+      details: [{ path: 'birthYear', code: 'too_big' }],
+    });
   }
 }
 
@@ -109,7 +111,12 @@ export async function getMemberOrThrow(db: Db, userId: string, id: string): Prom
   return row;
 }
 
-export async function createMember(db: Db, userId: string, input: MemberInput, ctx: Ctx): Promise<FamilyMember> {
+export async function createMember(
+  db: Db,
+  userId: string,
+  input: MemberInput,
+  ctx: Ctx,
+): Promise<FamilyMember> {
   checkBirthYear(input.birthYear, ctx.now);
   const birthYear = input.birthYear ?? null;
   if (mayBeUnder14(birthYear, ctx.now) && input.guardianConsent !== true) throw consentRefused();

@@ -94,8 +94,7 @@ const GENDER: Record<NonNullable<PromptPerson['gender']>, string | null> = {
   unknown: null,
 };
 
-const isFamily = (p: PromptPerson | null | undefined): boolean =>
-  !!p?.relation && p.relation !== 'self';
+const isFamily = (p: PromptPerson | null | undefined): boolean => !!p?.relation && p.relation !== 'self';
 
 /** Only enums and a number reach the prompt here: nothing the user typed. */
 function renderPerson(p: PromptPerson): string | null {
@@ -117,7 +116,9 @@ function renderPerson(p: PromptPerson): string | null {
       '咨询对象是未成年人：儿童的用药和剂量与成人不同，不给任何用药剂量，建议咨询儿科医生或药师；婴幼儿和儿童病情变化快，出现危险信号要立即就医。',
     );
   } else if (p.age !== null && p.age >= 65) {
-    lines.push('咨询对象是老年人：症状可能不典型，常有多种慢性病和多种用药，更要提醒及时就医、用药咨询医生或药师。');
+    lines.push(
+      '咨询对象是老年人：症状可能不典型，常有多种慢性病和多种用药，更要提醒及时就医、用药咨询医生或药师。',
+    );
   }
   return lines.join('\n');
 }

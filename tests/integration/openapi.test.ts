@@ -652,6 +652,7 @@ describe('(c) the client’s types match the server', () => {
         [],
         shape<Conversation>()({
           id: 'required',
+          memberId: 'nullable',
           title: 'required',
           archived: 'required',
           createdAt: 'required',
@@ -696,6 +697,7 @@ describe('(c) the client’s types match the server', () => {
         [],
         shape<TextChatRequest>()({
           conversationId: 'optional',
+          memberId: 'optional',
           content: 'required',
         }),
       ],
@@ -705,6 +707,7 @@ describe('(c) the client’s types match the server', () => {
         [],
         shape<VisionChatRequest>()({
           conversationId: 'optional',
+          memberId: 'optional',
           content: 'required',
           imageIds: 'required',
         }),

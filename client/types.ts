@@ -92,6 +92,8 @@ export type UserExport = {
   consents: Record<string, unknown>[];
   conversations: Record<string, unknown>[];
   messages: Record<string, unknown>[];
+  members: Record<string, unknown>[];
+  labReports: Record<string, unknown>[];
   files: Record<string, unknown>[];
   usage: Record<string, unknown>[];
 };

@@ -165,6 +165,8 @@ const ExportSchema = z
     consents: z.array(z.record(z.string(), z.unknown())),
     conversations: z.array(z.record(z.string(), z.unknown())),
     messages: z.array(z.record(z.string(), z.unknown())),
+    members: z.array(z.record(z.string(), z.unknown())),
+    labReports: z.array(z.record(z.string(), z.unknown())),
     files: z.array(z.record(z.string(), z.unknown())).openapi({
       description: 'file metadata; `url` is a short-lived read link (until `urlExpiresAt`) for ready files',
     }),

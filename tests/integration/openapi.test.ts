@@ -642,6 +642,8 @@ describe('(c) the client’s types match the server', () => {
           consents: 'required',
           conversations: 'required',
           messages: 'required',
+          members: 'required',
+          labReports: 'required',
           files: 'required',
           usage: 'required',
         }),

@@ -131,10 +131,8 @@ export async function createLabReport(
 ): Promise<{ report: PublicLabReport; usage: { promptTokens: number; completionTokens: number } | null }> {
   const db = await rt.db();
   const member = input.memberId ? await getMemberOrThrow(db, userId, input.memberId) : null;
+  // Not sent in a conversation, not read into another report (422), the caller's own (404).
   const images = await checkChatImages(rt, userId, input.imageIds, undefined);
-  for (const r of images) {
-    if (r.labReportId) throw new AppError('UNPROCESSABLE', `image ${r.id} was already read as a lab report`);
-  }
   const parts = await imagePartsFor(rt, images);
   const model = rt.config.VISION_MODEL;
   const answer = await askModel(await rt.llm(), model, parts, signal ?? new AbortController().signal);

@@ -39,6 +39,8 @@ export async function checkChatImages(
     if (r.conversationId && r.conversationId !== conversationId) {
       throw new AppError('UNPROCESSABLE', `image ${r.id} belongs to another conversation`);
     }
+    // Likewise an image read as a lab report belongs to the report.
+    if (r.labReportId) throw new AppError('UNPROCESSABLE', `image ${r.id} belongs to a lab report`);
   }
   return images;
 }

@@ -9,6 +9,8 @@ import {
   type ResumeOptions,
 } from './answers.js';
 import { ApiError, ERROR_STATUS } from './errors.js';
+import { type Caller, type MembersClient, membersClient } from './members.js';
+import { type RecordsClient, recordsClient } from './records.js';
 import {
   type AbortSignalLike,
   abortedError,
@@ -68,6 +70,24 @@ export type {
 export { RESUME_DEFAULTS } from './answers.js';
 export type { ApiErrorInit, ChatPartial, ClientErrorCode } from './errors.js';
 export { ApiError, ChatStreamError, ERROR_STATUS, isApiError } from './errors.js';
+export type {
+  CreateMemberRequest,
+  Member,
+  MemberPatch,
+  MembersClient,
+  Relation,
+} from './members.js';
+export type {
+  CreateLabReportRequest,
+  Indicator,
+  IndicatorPoint,
+  IndicatorsQuery,
+  LabFlag,
+  LabItem,
+  LabReport,
+  ListLabReportsQuery,
+  RecordsClient,
+} from './records.js';
 export type {
   AbortSignalLike,
   BlobLike,
@@ -265,6 +285,10 @@ export interface Client extends AnswerCalls {
     audit(query?: ListAuditQuery, o?: CallOptions): Promise<Page<AuditEntry>>;
   };
   health(o?: CallOptions): Promise<Health>;
+  /** Family members (client/members.ts). */
+  members: MembersClient;
+  /** Lab reports and indicator trends (client/records.ts). */
+  records: RecordsClient;
 }
 
 // ---- helpers -----------------------------------------------------------------------------------
@@ -471,6 +495,10 @@ export function createClient(opts: ClientOptions): Client {
   };
 
   const signalOf = (o: CallOptions | undefined) => (o?.signal ? { signal: o.signal } : {});
+  const authedCalls: Caller = {
+    json: (spec) => json({ ...spec, auth: true }),
+    empty: (spec) => empty({ ...spec, auth: true }),
+  };
 
   const stopAnswer: Client['stopAnswer'] = (conversationId, messageId, o) =>
     json({
@@ -655,5 +683,7 @@ export function createClient(opts: ClientOptions): Client {
     },
 
     health: (o) => json({ method: 'GET', path: '/health', auth: false, ...signalOf(o) }),
+    members: membersClient(authedCalls),
+    records: recordsClient(authedCalls),
   };
 }

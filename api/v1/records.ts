@@ -50,7 +50,7 @@ const LabItemSchema = z
   })
   .openapi('LabItem');
 
-const LabReportSchema = z
+export const LabReportSchema = z
   .object({
     id: z.string(),
     memberId: z.string().nullable(),
@@ -65,7 +65,7 @@ const LabReportSchema = z
   })
   .openapi('LabReport');
 
-const IndicatorSchema = z
+export const IndicatorSchema = z
   .object({
     code: z.string().nullable(),
     name: z.string(),

@@ -3,7 +3,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { type App, createApp } from '../../lib/http/app.js';
 import { currentUser, requireAuth, requireConsent } from '../../lib/http/auth.js';
-import { acquireModelLease, assertRateLimit } from '../../lib/http/limits.js';
+import { assertRateLimit } from '../../lib/http/limits.js';
 import {
   bearer,
   errors,
@@ -13,6 +13,7 @@ import {
   jsonResponse,
   LimitQuery,
 } from '../../lib/http/openapi.js';
+import { acquireModelLease } from '../../lib/limits.js';
 import { EXTRACTION_MAX_TOKENS } from '../../lib/records/extract.js';
 import {
   createLabReport,
@@ -207,7 +208,8 @@ export function build(runtime: () => Runtime = getRuntime): App {
     await assertRateLimit(c, 'chat:user:day', user.id);
     await assertRateLimit(c, 'global', 'all');
     const lease = await acquireModelLease(
-      c,
+      rt,
+      user,
       PROMPT_ESTIMATE + body.imageIds.length * IMAGE_TOKEN_ESTIMATE + EXTRACTION_MAX_TOKENS,
     );
     let used = 0;

@@ -10,5 +10,6 @@ export const apiLoaders: Record<Exclude<FunctionName, 'docs'>, () => Promise<Fun
   'text-chat': () => import('./v1/text-chat.js'),
   'vision-chat': () => import('./v1/vision-chat.js'),
   uploads: () => import('./v1/uploads.js'),
+  records: () => import('./v1/records.js'),
   logs: () => import('./v1/logs.js'),
 };

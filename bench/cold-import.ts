@@ -173,7 +173,7 @@ export type LoadCheck = {
 };
 
 export const LOAD_RULES: { fns: string[]; pkgs: string[] }[] = [
-  { fns: ['text-chat', 'vision-chat'], pkgs: ['@aws-sdk/s3-presigned-post', 'sharp', 'busboy'] },
+  { fns: ['text-chat', 'vision-chat', 'records'], pkgs: ['@aws-sdk/s3-presigned-post', 'sharp', 'busboy'] },
   { fns: ['uploads'], pkgs: ['openai'] },
 ];
 

@@ -11,6 +11,8 @@ import {
 } from './answers.js';
 import { type ComplaintsApi, complaintsApi } from './complaints.js';
 import { ApiError, ERROR_STATUS } from './errors.js';
+import { type Caller, type MembersClient, membersClient } from './members.js';
+import { type RecordsClient, recordsClient } from './records.js';
 import { createSteering, type SteeringCalls } from './steering.js';
 import {
   type AbortSignalLike,
@@ -82,6 +84,24 @@ export type {
 } from './complaints.js';
 export type { ApiErrorInit, ChatPartial, ClientErrorCode } from './errors.js';
 export { ApiError, ChatStreamError, ERROR_STATUS, isApiError } from './errors.js';
+export type {
+  CreateMemberRequest,
+  Member,
+  MemberPatch,
+  MembersClient,
+  Relation,
+} from './members.js';
+export type {
+  CreateLabReportRequest,
+  Indicator,
+  IndicatorPoint,
+  IndicatorsQuery,
+  LabFlag,
+  LabItem,
+  LabReport,
+  ListLabReportsQuery,
+  RecordsClient,
+} from './records.js';
 export type {
   Feedback,
   FeedbackLogEntry,
@@ -295,6 +315,10 @@ export interface Client extends AnswerCalls, SteeringCalls {
   health(o?: CallOptions): Promise<Health>;
   /** The complaint channel (see complaints.ts). */
   complaints: ComplaintsApi;
+  /** Family members (client/members.ts). */
+  members: MembersClient;
+  /** Lab reports and indicator trends (client/records.ts). */
+  records: RecordsClient;
 }
 
 // ---- helpers -----------------------------------------------------------------------------------
@@ -501,6 +525,10 @@ export function createClient(opts: ClientOptions): Client {
   };
 
   const signalOf = (o: CallOptions | undefined) => (o?.signal ? { signal: o.signal } : {});
+  const authedCalls: Caller = {
+    json: (spec) => json({ ...spec, auth: true }),
+    empty: (spec) => empty({ ...spec, auth: true }),
+  };
 
   const stopAnswer: Client['stopAnswer'] = (conversationId, messageId, o) =>
     json({
@@ -692,5 +720,7 @@ export function createClient(opts: ClientOptions): Client {
 
     health: (o) => json({ method: 'GET', path: '/health', auth: false, ...signalOf(o) }),
     complaints: complaintsApi(json),
+    members: membersClient(authedCalls),
+    records: recordsClient(authedCalls),
   };
 }

@@ -102,6 +102,8 @@ export type UserExport = {
   messages: Record<string, unknown>[];
   /** The caller's ratings of answers. */
   feedback: Record<string, unknown>[];
+  members: Record<string, unknown>[];
+  labReports: Record<string, unknown>[];
   files: Record<string, unknown>[];
   usage: Record<string, unknown>[];
   complaints: Record<string, unknown>[];
@@ -111,6 +113,8 @@ export type UserExport = {
 
 export type Conversation = {
   id: string;
+  /** The family member it is about; null: the account holder. */
+  memberId: string | null;
   title: string;
   archived: boolean;
   createdAt: string;
@@ -120,7 +124,7 @@ export type Conversation = {
 
 /** `limit` is clamped to 1..100 by the server; `archived: true` lists archived ones only. */
 export type ListConversationsQuery = { limit?: number; cursor?: string; archived?: boolean };
-export type CreateConversationRequest = { title?: string };
+export type CreateConversationRequest = { title?: string; memberId?: string };
 export type UpdateConversationRequest = { title?: string; archived?: boolean };
 
 export type MessageRole = 'user' | 'assistant';
@@ -185,9 +189,14 @@ export type ListMessagesQuery = { limit?: number; before?: string };
 // ---- chat --------------------------------------------------------------------------------------
 
 /** Without `conversationId` a conversation is created and titled. */
-export type TextChatRequest = { conversationId?: string; content: string };
+export type TextChatRequest = { conversationId?: string; memberId?: string; content: string };
 /** 1–4 distinct images the caller uploaded and completed. */
-export type VisionChatRequest = { conversationId?: string; content: string; imageIds: string[] };
+export type VisionChatRequest = {
+  conversationId?: string;
+  memberId?: string;
+  content: string;
+  imageIds: string[];
+};
 
 /** The answer of `stream=false`. */
 export type ChatResult = { conversationId: string; userMessage: Message; assistantMessage: Message };

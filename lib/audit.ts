@@ -12,7 +12,8 @@ export type AuditAction =
   | 'user.role_change'
   | 'admin.read'
   | 'complaint.create'
-  | 'complaint.resolve';
+  | 'complaint.resolve'
+  | 'member.guardian_consent';
 
 export type AuditEvent = {
   actorId: string | null;

@@ -10,6 +10,7 @@ export const FUNCTION_NAMES = [
   'text-chat',
   'vision-chat',
   'uploads',
+  'records',
   'logs',
   'docs',
 ] as const;

@@ -14,6 +14,7 @@ import {
 import { type App, createApp } from '../../lib/http/app.js';
 import { accessClaims, authorize, currentUser, requireAuth, requireToken } from '../../lib/http/auth.js';
 import { bearer, errors, IdParam, jsonBody, jsonResponse, LimitQuery } from '../../lib/http/openapi.js';
+import { getMemberOrThrow } from '../../lib/members/service.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
 import { register as registerAnswers } from '../_routes/answers.js';
 import { register as registerSteering } from '../_routes/steering.js';
@@ -53,8 +54,23 @@ const create = createRoute({
   summary: 'Start a conversation',
   security: bearer,
   middleware: [requireAuth] as const,
-  request: { body: { ...jsonBody(z.strictObject({ title: Title.optional() })), required: false } },
-  responses: { 201: jsonResponse(ConversationSchema, 'Created'), ...errors(400, 401, 413, 415) },
+  request: {
+    body: {
+      ...jsonBody(
+        z.strictObject({
+          title: Title.optional(),
+          memberId: z
+            .string()
+            .min(1)
+            .max(64)
+            .optional()
+            .openapi({ description: 'a family member: the model is then told about them, not the caller' }),
+        }),
+      ),
+      required: false,
+    },
+  },
+  responses: { 201: jsonResponse(ConversationSchema, 'Created'), ...errors(400, 401, 404, 413, 415) },
 });
 
 const read = createRoute({
@@ -132,8 +148,16 @@ export function build(runtime: () => Runtime = getRuntime): App {
   app.openapi(create, async (c) => {
     const rt = c.get('rt');
     // The body is optional: a bodyless POST gets the default title.
-    const title = c.req.valid('json')?.title;
-    const row = await createConversation(await rt.db(), currentUser(c).id, { title, now: rt.now() });
+    const body = c.req.valid('json');
+    const db = await rt.db();
+    const userId = currentUser(c).id;
+    // Another user's member is 404, like an unknown one.
+    if (body?.memberId) await getMemberOrThrow(db, userId, body.memberId);
+    const row = await createConversation(db, userId, {
+      title: body?.title,
+      memberId: body?.memberId ?? null,
+      now: rt.now(),
+    });
     return c.json(toPublicConversation(row), 201);
   });
 

@@ -15,6 +15,10 @@ const TextChatBody = z
       .max(64)
       .optional()
       .openapi({ description: 'omit to start a conversation' }),
+    memberId: z.string().min(1).max(64).optional().openapi({
+      description:
+        'the family member a new conversation is about (404 if not the caller’s); with conversationId it must be that conversation’s member (422)',
+    }),
     content: ChatContentSchema,
   })
   .openapi('TextChatRequest');

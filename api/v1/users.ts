@@ -14,18 +14,12 @@ import { listConsents, recordConsent } from '../../lib/users/consent.js';
 import { beginDeletion, finishDeletion } from '../../lib/users/deletion.js';
 import { writeUserExport } from '../../lib/users/export.js';
 import { updateProfile } from '../../lib/users/profile.js';
+import { GenderSchema, HealthProfileSchema } from '../../lib/users/schemas.js';
 import { getActiveUser, toPublicUser, upsertUserByOpenid } from '../../lib/users/service.js';
 import { register as registerComplaints } from '../_routes/complaints.js';
+import { register as registerMembers } from '../_routes/members.js';
 
-export const HealthProfileSchema = z
-  .strictObject({
-    allergies: z.array(z.string().trim().min(1).max(100)).max(50),
-    conditions: z.array(z.string().trim().min(1).max(100)).max(50),
-    medications: z.array(z.string().trim().min(1).max(100)).max(50),
-  })
-  .openapi('HealthProfile');
-
-const GenderSchema = z.enum(['male', 'female', 'other', 'unknown']);
+export { HealthProfileSchema };
 
 export const UserSchema = z
   .object({
@@ -189,6 +183,8 @@ const ExportSchema = z
     feedback: z
       .array(z.record(z.string(), z.unknown()))
       .openapi({ description: 'the caller’s ratings of answers' }),
+    members: z.array(z.record(z.string(), z.unknown())),
+    labReports: z.array(z.record(z.string(), z.unknown())),
     files: z.array(z.record(z.string(), z.unknown())).openapi({
       description: 'file metadata; `url` is a short-lived read link (until `urlExpiresAt`) for ready files',
     }),
@@ -427,6 +423,7 @@ export function build(runtime: () => Runtime = getRuntime): App {
   });
 
   registerComplaints(app);
+  registerMembers(app);
   return app;
 }
 

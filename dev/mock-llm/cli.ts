@@ -3,6 +3,7 @@
  *
  *   npx tsx dev/mock-llm/cli.ts [--port 8787] [--host 127.0.0.1] [--plain]
  *                               [--chunk-delay 15] [--first-token-delay 0] [--chunk-size 4]
+ *                               [--json report|notreport|broken]
  *
  * Prints the baseURL on stdout (first line) so scripts can capture it.
  * Default is the labelled "simulated" stand-in; `--plain` drops the label and the 15 ms pacing,
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     'chunk-delay': { type: 'string' },
     'first-token-delay': { type: 'string' },
     'chunk-size': { type: 'string' },
+    // The answer to JSON-mode (lab report) requests: there is no user text to put a directive in.
+    json: { type: 'string' },
   },
 });
 
@@ -37,6 +40,13 @@ const chunkSize = intOption('chunk-size', values['chunk-size']);
 if (chunkDelayMs !== undefined) defaults.chunkDelayMs = chunkDelayMs;
 if (firstTokenDelayMs !== undefined) defaults.firstTokenDelayMs = firstTokenDelayMs;
 if (chunkSize !== undefined && chunkSize > 0) defaults.chunkSize = chunkSize;
+const json = values.json;
+if (json !== undefined) {
+  if (json !== 'report' && json !== 'notreport' && json !== 'broken') {
+    throw new Error(`--json must be report, notreport or broken, got ${json}`);
+  }
+  defaults.json = json;
+}
 
 const mock = await startMockLlm({
   host: values.host ?? '127.0.0.1',
@@ -48,7 +58,7 @@ const mock = await startMockLlm({
 console.log(mock.baseURL);
 console.error(
   `mock-llm listening (${values.plain ? 'plain' : 'simulated'}); fault directives: [[mock:status=500]] ` +
-    '[[mock:cut=3]] [[mock:delay=2000]] [[mock:nousage]] [[mock:hang]]',
+    '[[mock:cut=3]] [[mock:delay=2000]] [[mock:nousage]] [[mock:hang]] [[mock:json=broken]]',
 );
 
 const stop = () => {

@@ -18,6 +18,15 @@
  *   [[mock:nousage]]          never send usage
  *   [[mock:usage=choice]]     streamed usage inside choices[0].usage, as Moonshot (Kimi) sends it
  *   [[mock:hang]]             accept the request and never answer
+ *   [[mock:json=report]]      (JSON mode) answer the sample lab report (the default)
+ *   [[mock:json=notreport]]   (JSON mode) answer {"isLabReport": false, …}
+ *   [[mock:json=broken]]      (JSON mode) answer text that is not JSON
+ *
+ * JSON mode: a request with `response_format: { type: "json_object" }` (lab-report extraction,
+ * see API.md's model contract) is answered with a JSON object instead of the health answer: by
+ * default a small sample lab report (SAMPLE_LAB_REPORT). Directives are read from every user and
+ * system message in JSON mode, since the extraction's user text is written by the server; set
+ * `json` per request (enqueue) or for all (setDefaults, `--json` on the CLI) to pick the answer.
  *
  * Several may be combined, in separate tags or one: `[[mock:delay=500 cut=2]]`.
  * Precedence: a queued behaviour (enqueue) is used alone and ignores directives; otherwise
@@ -60,7 +69,62 @@ export type MockBehavior = {
   usageIn?: 'chunk' | 'choice';
   /** Accept the request and never answer. */
   hang?: boolean;
+  /** The answer to a JSON-mode request (response_format json_object); default `report`. */
+  json?: MockJsonMode;
 };
+
+export type MockJsonMode = 'report' | 'notreport' | 'broken';
+
+/** The lab report the stand-in "reads" from any image: real-world printed forms on purpose. */
+export const SAMPLE_LAB_REPORT = {
+  isLabReport: true,
+  takenAt: '2026-11-20',
+  institution: '模拟医院检验科',
+  items: [
+    {
+      name: '葡萄糖',
+      code: 'GLU',
+      valueText: '6.8↑',
+      unit: 'mmol/L',
+      referenceRangeText: '3.9-6.1',
+      flag: null,
+    },
+    {
+      name: '糖化血红蛋白',
+      code: null,
+      valueText: '6.1',
+      unit: '%',
+      referenceRangeText: '4.0～6.0',
+      flag: 'H',
+    },
+    { name: '谷丙转氨酶', code: 'ALT', valueText: '25', unit: 'U/L', referenceRangeText: '9-50', flag: null },
+    {
+      name: '白细胞计数',
+      code: 'WBC',
+      valueText: '3.2',
+      unit: '10^9/L',
+      referenceRangeText: '3.5-9.5',
+      flag: null,
+    },
+    {
+      name: '高密度脂蛋白胆固醇',
+      code: 'HDL-C',
+      valueText: '1.2',
+      unit: 'mmol/L',
+      referenceRangeText: '≥ 1.04',
+      flag: null,
+    },
+    { name: '尿蛋白', code: 'PRO', valueText: '阴性', unit: null, referenceRangeText: '阴性', flag: null },
+  ],
+};
+
+const NOT_A_REPORT = { isLabReport: false, takenAt: null, institution: null, items: [] };
+const BROKEN_JSON = '{"isLabReport": true, "items": [{"name": "葡萄糖", "valueText": "6.8"';
+
+export function jsonReply(mode: MockJsonMode | undefined): string {
+  if (mode === 'broken') return BROKEN_JSON;
+  return JSON.stringify(mode === 'notreport' ? NOT_A_REPORT : SAMPLE_LAB_REPORT);
+}
 
 export type RecordedRequest = {
   path: string;
@@ -223,6 +287,9 @@ export function parseDirectives(text: string): MockBehavior | undefined {
         case 'hang':
           b.hang = true;
           break;
+        case 'json':
+          if (value === 'report' || value === 'notreport' || value === 'broken') b.json = value;
+          break;
       }
     }
   }
@@ -235,6 +302,11 @@ function lastUserText(messages: Json[]): string {
     if (m?.role === 'user') return summarizeContent(m.content).text;
   }
   return '';
+}
+
+/** Every message's text, for JSON-mode directives. */
+function allText(messages: Json[]): string {
+  return messages.map((m) => summarizeContent(m.content).text).join('\n');
 }
 
 function errorType(status: number): { type: string; code: string | null; message: string } {
@@ -301,10 +373,11 @@ export async function startMockLlm(opts: StartMockLlmOptions = {}): Promise<Mock
   // Lets close() end pending delays and hanging requests at once.
   const shutdown = new AbortController();
 
-  const pick = (messages: Json[]): MockBehavior => {
+  const pick = (messages: Json[], jsonMode: boolean): MockBehavior => {
     const queued = queue.shift();
     if (queued) return { ...base, ...defaults, ...queued };
-    return { ...base, ...defaults, ...parseDirectives(lastUserText(messages)) };
+    const text = jsonMode ? allText(messages) : lastUserText(messages);
+    return { ...base, ...defaults, ...parseDirectives(text) };
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -367,13 +440,16 @@ export async function startMockLlm(opts: StartMockLlmOptions = {}): Promise<Mock
       requests.splice(requests.indexOf(record), 1);
       classifications.push(record);
     }
+    // JSON mode other than the triage classifier: lab-report extraction.
+    const format = isObject(body.response_format) ? body.response_format : {};
+    const jsonMode = !classifier && format.type === 'json_object';
     const b = classifier
       ? {
           ...base,
           ...parseDirectives(lastUserText(messages)),
           reply: classifierReply(lastUserText(messages)),
         }
-      : pick(messages);
+      : pick(messages, jsonMode);
     if (b.hang) return;
     if (!(await wait(b.firstTokenDelayMs ?? 0))) return;
     if (b.status !== undefined) {
@@ -384,7 +460,7 @@ export async function startMockLlm(opts: StartMockLlmOptions = {}): Promise<Mock
     const model = typeof body.model === 'string' ? body.model : MOCK_MODELS[0];
     const id = `chatcmpl-mock-${++seq}`;
     const created = Math.floor(Date.now() / 1000);
-    const reply = b.reply ?? defaultReply(countImages(messages), simulated);
+    const reply = b.reply ?? (jsonMode ? jsonReply(b.json) : defaultReply(countImages(messages), simulated));
     const pTokens = promptTokens(messages);
     const usage = (completion: string) => {
       const c = estimateTokens(completion);

@@ -10,22 +10,20 @@
 // Anything refused before step 4 frees the key and gives back the slot and reservation.
 import { and, eq, inArray } from 'drizzle-orm';
 import { recentMessages } from '../conversations/messages.js';
-import { getConversationOrThrow } from '../conversations/service.js';
 import type { Db } from '../db/index.js';
 import {
   conversations,
   type FileRow,
   files,
-  type HealthProfile,
   type Message,
   messages,
   type NewMessage,
   type Triage,
-  users,
 } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { acquireModelLease, enforceLimit, type ModelLease, NO_LEASE } from '../limits.js';
 import { estimateTokens } from '../llm/tokens.js';
+import { type ModelContext, modelContextFor } from '../members/service.js';
 import type { LimitResult } from '../ratelimit/index.js';
 import type { Runtime } from '../runtime.js';
 import { buildSystemPrompt, triage } from '../safety/index.js';
@@ -45,7 +43,7 @@ export type ChatInput = {
   /** The function's name: Idempotency-Keys are per user and route. */
   route: string;
   /** The validated body: what is asked, and what a retry's body is compared with. */
-  body: { conversationId?: string; content: string; imageIds?: string[] };
+  body: { conversationId?: string; memberId?: string; content: string; imageIds?: string[] };
   /** CHAT_MODEL for text, VISION_MODEL for images. */
   model: string;
   idempotencyKey?: string;
@@ -77,14 +75,6 @@ function estimateTurnTokens(rt: Runtime, input: ChatInput): number {
     rt.config.HISTORY_TOKEN_BUDGET +
     rt.config.LLM_MAX_OUTPUT_TOKENS
   );
-}
-
-async function healthProfileOf(db: Db, userId: string): Promise<HealthProfile | null> {
-  const [row] = await db
-    .select({ p: users.healthProfile })
-    .from(users)
-    .where(and(eq(users.id, userId)));
-  return row?.p ?? null;
 }
 
 /** The chat limits, the stream slot and the token reservation, asked for together. */
@@ -147,15 +137,16 @@ export async function startChat(ctx: ChatCtx, input: ChatInput): Promise<ChatSta
     const found: Triage | null = triage(body.content, triageNumbers(rt));
     const emergency = found ? { ...found, source: 'rules' as const } : null;
     const imageIds = body.imageIds ?? [];
-    const [images, , profile, earlier, limited, risky] = await settleAll<unknown>([
+    const [images, context, earlier, limited, risky] = await settleAll<unknown>([
       imageIds.length
         ? import('../uploads/chat-images.js').then((m) =>
             m.checkChatImages(rt, user.id, imageIds, body.conversationId),
           )
         : Promise.resolve([]),
-      body.conversationId ? getConversationOrThrow(db, user.id, body.conversationId) : Promise.resolve(null),
-      // Consent is required on chat routes, so the profile may be part of the model's context.
-      emergency ? Promise.resolve(null) : healthProfileOf(db, user.id),
+      // The conversation's and the member's ownership (404), and whom the model is told about: the
+      // member's age, gender and profile, else the account holder's (consent is required on chat
+      // routes, so the profile may be part of the model's context).
+      modelContextFor(db, user.id, body, now),
       emergency || !body.conversationId
         ? Promise.resolve([])
         : recentMessages(db, user.id, body.conversationId, HISTORY_SCAN),
@@ -172,14 +163,16 @@ export async function startChat(ctx: ChatCtx, input: ChatInput): Promise<ChatSta
       throw err;
     });
     const blocked = risky === true;
-    const stored = await storeTurn(db, user.id, body, now, emergency, blocked);
+    const person = context as ModelContext;
+    const stored = await storeTurn(db, user.id, body, now, emergency, blocked, person.memberId);
     const turn: ChatTurn = {
       userId: user.id,
       route: input.route,
       ...stored,
       openid: user.openid,
       systemPrompt: buildSystemPrompt({
-        healthProfile: profile as HealthProfile | null,
+        healthProfile: emergency ? null : person.healthProfile,
+        person,
         now,
         emergencyNumber: rt.config.EMERGENCY_NUMBER,
         crisisLine: rt.config.CRISIS_LINE,
@@ -233,6 +226,7 @@ async function storeTurn(
   now: Date,
   emergency: Triage | null,
   blocked: boolean,
+  memberId: string | null,
 ): Promise<{ conversationId: string; userMessage: Message; assistantMessage: Message }> {
   const imageIds = body.imageIds ?? [];
   const conversationId = body.conversationId ?? crypto.randomUUID();
@@ -251,6 +245,7 @@ async function storeTurn(
           .values({
             id: conversationId,
             userId,
+            memberId,
             title: titleFromQuestion(body.content),
             createdAt: now,
             ...activity,

@@ -6,6 +6,10 @@ import { IsoDate } from '../http/openapi.js';
 export const ConversationSchema = z
   .object({
     id: z.string(),
+    memberId: z
+      .string()
+      .nullable()
+      .openapi({ description: 'the family member it is about; null: the account holder' }),
     title: z.string(),
     archived: z.boolean(),
     createdAt: IsoDate,

@@ -12,6 +12,7 @@ export const DEFAULT_TITLE = '新对话';
 
 export type PublicConversation = {
   id: string;
+  memberId: string | null;
   title: string;
   archived: boolean;
   createdAt: string;
@@ -22,6 +23,7 @@ export type PublicConversation = {
 export function toPublicConversation(c: Conversation): PublicConversation {
   return {
     id: c.id,
+    memberId: c.memberId,
     title: c.title,
     archived: c.archived,
     createdAt: c.createdAt.toISOString(),
@@ -44,13 +46,14 @@ export async function getConversationOrThrow(db: Db, userId: string, id: string)
 export async function createConversation(
   db: Db,
   userId: string,
-  opts: { title?: string; now: Date },
+  opts: { title?: string; memberId?: string | null; now: Date },
 ): Promise<Conversation> {
   const [row] = await db
     .insert(conversations)
     .values({
       id: crypto.randomUUID(),
       userId,
+      memberId: opts.memberId ?? null,
       title: opts.title ?? DEFAULT_TITLE,
       createdAt: opts.now,
       updatedAt: opts.now,

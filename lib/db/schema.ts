@@ -7,6 +7,7 @@ import {
   bigserial,
   boolean,
   date,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -72,6 +73,30 @@ export const consents = pgTable(
   (t) => [index('consents_user_idx').on(t.userId, t.createdAt)],
 );
 
+export type Relation = 'self' | 'child' | 'parent' | 'spouse' | 'other';
+
+// A family member the account holder asks for (one phone, the whole family). Health data of its
+// own; a child under 14 is held only with the guardian's consent (PIPL Art. 31), recorded here.
+export const familyMembers = pgTable(
+  'family_members',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    relation: text('relation').$type<Relation>().notNull(),
+    gender: text('gender').$type<Gender>(),
+    birthYear: integer('birth_year'),
+    healthProfile: jsonb('health_profile').$type<HealthProfile>(),
+    guardianConsentVersion: text('guardian_consent_version'),
+    guardianConsentAt: ts('guardian_consent_at'),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('family_members_user_idx').on(t.userId, t.createdAt)],
+);
+
 export const conversations = pgTable(
   'conversations',
   {
@@ -79,6 +104,8 @@ export const conversations = pgTable(
     userId: text('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    // Whom the conversation is about: null is the account holder.
+    memberId: text('member_id').references(() => familyMembers.id, { onDelete: 'cascade' }),
     title: text('title').notNull(),
     archived: boolean('archived').notNull().default(false),
     createdAt: createdAt(),
@@ -194,6 +221,8 @@ export const files = pgTable(
     height: integer('height'),
     // Set when an image is used in a conversation, so deleting it removes the image too.
     conversationId: text('conversation_id').references(() => conversations.id, { onDelete: 'set null' }),
+    // Set when an image was read as a lab report, so deleting the report removes the image too.
+    labReportId: text('lab_report_id').references(() => labReports.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
     completedAt: ts('completed_at'),
     uploadExpiresAt: ts('upload_expires_at').notNull(),
@@ -202,6 +231,54 @@ export const files = pgTable(
     index('files_user_idx').on(t.userId, t.createdAt),
     index('files_status_idx').on(t.status, t.uploadExpiresAt),
     index('files_conversation_idx').on(t.conversationId),
+  ],
+);
+
+export type LabFlag = 'high' | 'low' | 'normal' | 'abnormal';
+
+// A lab report read from photos; its values are rows of lab_results so a trend is one indexed query.
+export const labReports = pgTable(
+  'lab_reports',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    // Whose report: null is the account holder.
+    memberId: text('member_id').references(() => familyMembers.id, { onDelete: 'cascade' }),
+    takenAt: date('taken_at', { mode: 'string' }),
+    institution: text('institution'),
+    imageIds: jsonb('image_ids').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    model: text('model'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('lab_reports_owner_idx').on(t.userId, t.memberId, t.createdAt, t.id)],
+);
+
+export const labResults = pgTable(
+  'lab_results',
+  {
+    reportId: text('report_id')
+      .notNull()
+      .references(() => labReports.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    memberId: text('member_id'),
+    name: text('name').notNull(),
+    code: text('code'),
+    value: doublePrecision('value'),
+    valueText: text('value_text'),
+    unit: text('unit'),
+    low: doublePrecision('low'),
+    high: doublePrecision('high'),
+    rangeText: text('range_text'),
+    flag: text('flag').$type<LabFlag>(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.reportId, t.position] }),
+    index('lab_results_trend_idx').on(t.userId, t.memberId, t.code),
   ],
 );
 
@@ -325,10 +402,13 @@ export const schema = {
   users,
   refreshTokens,
   consents,
+  familyMembers,
   conversations,
   messages,
   messageFeedback,
   files,
+  labReports,
+  labResults,
   idempotencyKeys,
   usageDaily,
   systemLogs,
@@ -344,6 +424,9 @@ export type Message = InferSelectModel<typeof messages>;
 export type NewMessage = InferInsertModel<typeof messages>;
 export type MessageFeedback = InferSelectModel<typeof messageFeedback>;
 export type FileRow = InferSelectModel<typeof files>;
+export type FamilyMember = InferSelectModel<typeof familyMembers>;
+export type LabReport = InferSelectModel<typeof labReports>;
+export type LabResult = InferSelectModel<typeof labResults>;
 export type SystemLog = InferSelectModel<typeof systemLogs>;
 export type AuditRow = InferSelectModel<typeof auditLog>;
 export type Complaint = InferSelectModel<typeof complaints>;

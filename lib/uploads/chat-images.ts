@@ -45,6 +45,8 @@ export async function checkChatImages(
     if (r.conversationId && r.conversationId !== conversationId) {
       throw new AppError('UNPROCESSABLE', 'image belongs to another conversation', { details });
     }
+    // Likewise an image read as a lab report belongs to the report.
+    if (r.labReportId) throw new AppError('UNPROCESSABLE', 'image belongs to a lab report', { details });
   });
   return images;
 }

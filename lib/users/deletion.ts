@@ -1,7 +1,8 @@
 // Account deletion, resumable. Step 1 (one transaction) marks the account as deleting and records a
 // deletion job: from then on every route treats it as gone (requireAuth, refresh and sign-in all
 // check deleting_at). Step 2 removes the stored objects, step 3 the rows (the foreign keys cascade
-// from users to everything the account owns) and the job. A crash anywhere after step 1 leaves the
+// from users to everything the account owns: family members, lab reports and their values too)
+// and the job. A crash anywhere after step 1 leaves the
 // job row, and the retention job runs steps 2 and 3 again; each step is idempotent.
 import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';

@@ -1,7 +1,7 @@
 // The caller's data export (PIPL right of access and portability): one JSON document written
 // piece by piece, a page of rows at a time, so a long history never sits in memory whole. Every
 // query carries the owner's id.
-import { and, asc, eq, getTableColumns, gt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, inArray, type SQL, sql } from 'drizzle-orm';
 import { AI_LABEL, aigcCodes, aigcLabel } from '../compliance/aigc.js';
 import { toPublicComplaint } from '../compliance/complaints.js';
 import type { Config } from '../config/index.js';
@@ -10,7 +10,11 @@ import {
   complaints,
   consents,
   conversations,
+  familyMembers,
   files,
+  type LabResult,
+  labReports,
+  labResults,
   messageFeedback,
   messages,
   usageDaily,
@@ -23,7 +27,13 @@ const PAGE = 200;
 // Pages in creation order: keyset on (created_at, id), the time kept as PostgreSQL text so no
 // microseconds are lost between pages.
 type TimeKey = [string, string];
-type TimeKeyed = typeof consents | typeof conversations | typeof files | typeof complaints;
+type TimeKeyed =
+  | typeof consents
+  | typeof conversations
+  | typeof files
+  | typeof complaints
+  | typeof familyMembers
+  | typeof labReports;
 type FeedbackKey = [string, string];
 const timeKey = (t: TimeKeyed) => sql<string>`${t.createdAt}::text`;
 const afterTime = (t: TimeKeyed, k: TimeKey | undefined): SQL | undefined =>
@@ -117,6 +127,7 @@ export async function writeUserExport(
     (r): TimeKey => [r.k, r.id],
     (r) => ({
       id: r.id,
+      memberId: r.memberId,
       title: r.title,
       archived: r.archived,
       createdAt: r.createdAt.toISOString(),
@@ -192,6 +203,83 @@ export async function writeUserExport(
     }),
   );
 
+  await writeArray(
+    out,
+    'members',
+    (after: TimeKey | undefined) =>
+      db
+        .select({ ...getTableColumns(familyMembers), k: timeKey(familyMembers) })
+        .from(familyMembers)
+        .where(and(eq(familyMembers.userId, userId), afterTime(familyMembers, after)))
+        .orderBy(asc(familyMembers.createdAt), asc(familyMembers.id))
+        .limit(PAGE),
+    (r): TimeKey => [r.k, r.id],
+    (r) => ({
+      id: r.id,
+      name: r.name,
+      relation: r.relation,
+      gender: r.gender,
+      birthYear: r.birthYear,
+      healthProfile: r.healthProfile,
+      guardianConsentVersion: r.guardianConsentVersion,
+      guardianConsentAt: r.guardianConsentAt?.toISOString() ?? null,
+      createdAt: r.createdAt.toISOString(),
+      updatedAt: r.updatedAt.toISOString(),
+    }),
+  );
+
+  // Each report with its values: one query for a page's values.
+  let values = new Map<string, LabResult[]>();
+  await writeArray(
+    out,
+    'labReports',
+    async (after: TimeKey | undefined) => {
+      const page = await db
+        .select({ ...getTableColumns(labReports), k: timeKey(labReports) })
+        .from(labReports)
+        .where(and(eq(labReports.userId, userId), afterTime(labReports, after)))
+        .orderBy(asc(labReports.createdAt), asc(labReports.id))
+        .limit(PAGE);
+      values = new Map();
+      if (page.length) {
+        const rows = await db
+          .select()
+          .from(labResults)
+          .where(
+            and(
+              eq(labResults.userId, userId),
+              inArray(
+                labResults.reportId,
+                page.map((r) => r.id),
+              ),
+            ),
+          )
+          .orderBy(asc(labResults.reportId), asc(labResults.position));
+        for (const v of rows) values.set(v.reportId, [...(values.get(v.reportId) ?? []), v]);
+      }
+      return page;
+    },
+    (r): TimeKey => [r.k, r.id],
+    (r) => ({
+      id: r.id,
+      memberId: r.memberId,
+      takenAt: r.takenAt,
+      institution: r.institution,
+      imageIds: r.imageIds,
+      model: r.model,
+      createdAt: r.createdAt.toISOString(),
+      items: (values.get(r.id) ?? []).map((v) => ({
+        name: v.name,
+        code: v.code,
+        value: v.value,
+        valueText: v.valueText,
+        unit: v.unit,
+        referenceRange: { low: v.low, high: v.high, text: v.rangeText },
+        flag: v.flag,
+      })),
+    }),
+  );
+
   const ttl = config.READ_URL_TTL_SECONDS;
   const urlExpiresAt = new Date(now.getTime() + ttl * 1000).toISOString();
   await writeArray(
@@ -214,6 +302,7 @@ export async function writeUserExport(
       width: r.width,
       height: r.height,
       conversationId: r.conversationId,
+      labReportId: r.labReportId,
       createdAt: r.createdAt.toISOString(),
       // Only checked, stored images have something to read; the link is short-lived.
       url: r.status === 'ready' ? await (await storage()).presignGet(r.key, ttl) : null,

@@ -7,6 +7,8 @@ import type { z } from '@hono/zod-openapi';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { loaders } from '../../api/_functions.js';
 import type { ComplaintSchema, NewComplaintSchema } from '../../api/_routes/complaints.js';
+import type { MemberSchema } from '../../api/_routes/members.js';
+import type { IndicatorSchema, LabReportSchema } from '../../api/v1/records.js';
 import type { HealthProfileSchema, UserSchema } from '../../api/v1/users.js';
 import type { Complaint, NewComplaint } from '../../client/complaints.js';
 import {
@@ -31,11 +33,14 @@ import {
   type ErrorEnvelope,
   type Health,
   type HealthProfile,
+  type Indicator,
+  type LabReport,
   type ListAuditQuery,
   type ListConversationsQuery,
   type ListLogsQuery,
   type ListMessagesQuery,
   type LoginResponse,
+  type Member,
   type Message,
   memoryTokenStore,
   type PostLogsRequest,
@@ -386,6 +391,37 @@ describe('(b) what the routes answer matches the document', () => {
     await ann.uploads.delete(pending.fileId);
     await refused(ann.uploads.delete('missing'), 404);
 
+    // Family members and lab reports.
+    const kid = await ann.members.create({
+      name: '豆豆',
+      relation: 'child',
+      birthYear: 2020,
+      guardianConsent: true,
+    });
+    await refused(ann.members.create({ name: '豆豆', relation: 'child', birthYear: 2020 }), 422);
+    await ann.members.list();
+    await ann.members.update(kid.id, {
+      healthProfile: { allergies: ['花生'], conditions: [], medications: [] },
+    });
+    await refused(ann.members.update('missing', { name: '某人' }), 404);
+    await ann.conversations.create({ memberId: kid.id });
+    const photo = () => ann.uploadImage(new Blob([new Uint8Array(png)], { type: 'image/png' }));
+    const report = await ann.records.readLabReport({ imageIds: [(await photo()).id], memberId: kid.id });
+    const notReport = await photo();
+    mock.enqueue({ json: 'notreport' }, { json: 'broken' });
+    await refused(ann.records.readLabReport({ imageIds: [notReport.id] }), 422);
+    await refused(ann.records.readLabReport({ imageIds: [notReport.id] }), 502);
+    await refused(ann.records.readLabReport({ imageIds: ['missing'] }), 404);
+    await ann.records.listLabReports({ memberId: kid.id, limit: 5 });
+    await ann.records.getLabReport(report.id);
+    await refused(ann.records.getLabReport('missing'), 404);
+    await ann.records.indicators({ memberId: kid.id, code: 'GLU' });
+    await refused(ann.records.indicators({ memberId: 'missing' }), 404);
+    await ann.records.deleteLabReport(report.id);
+    await refused(ann.records.deleteLabReport(report.id), 404);
+    await ann.members.delete(kid.id);
+    await refused(ann.members.delete(kid.id), 404);
+
     await ann.logs.post({ entries: [{ level: 'info', message: 'opened chat' }] });
     await refused(ann.logs.post({ entries: [] }), 400);
     await refused(ann.logs.list(), 403);
@@ -584,6 +620,9 @@ describe('(c) the client’s types match the server', () => {
     expectTypeOf<ErrorCode>().toEqualTypeOf<keyof typeof CODE_TO_STATUS>();
     expectTypeOf<Complaint>().toEqualTypeOf<z.output<typeof ComplaintSchema>>();
     expectTypeOf<NewComplaint>().toEqualTypeOf<z.input<typeof NewComplaintSchema>>();
+    expectTypeOf<Member>().toEqualTypeOf<z.output<typeof MemberSchema>>();
+    expectTypeOf<LabReport>().toEqualTypeOf<z.output<typeof LabReportSchema>>();
+    expectTypeOf<Indicator>().toEqualTypeOf<z.output<typeof IndicatorSchema>>();
     expect(ERROR_STATUS).toEqual(CODE_TO_STATUS);
   });
 
@@ -693,6 +732,8 @@ describe('(c) the client’s types match the server', () => {
           conversations: 'required',
           messages: 'required',
           feedback: 'required',
+          members: 'required',
+          labReports: 'required',
           files: 'required',
           usage: 'required',
           complaints: 'required',
@@ -704,6 +745,7 @@ describe('(c) the client’s types match the server', () => {
         [],
         shape<Conversation>()({
           id: 'required',
+          memberId: 'nullable',
           title: 'required',
           archived: 'required',
           createdAt: 'required',
@@ -766,6 +808,7 @@ describe('(c) the client’s types match the server', () => {
         [],
         shape<TextChatRequest>()({
           conversationId: 'optional',
+          memberId: 'optional',
           content: 'required',
         }),
       ],
@@ -775,6 +818,7 @@ describe('(c) the client’s types match the server', () => {
         [],
         shape<VisionChatRequest>()({
           conversationId: 'optional',
+          memberId: 'optional',
           content: 'required',
           imageIds: 'required',
         }),
@@ -1082,6 +1126,15 @@ describe('(c) the client’s types match the server', () => {
       'patch /api/v1/logs/complaints/{id}',
       'get /api/v1/logs/feedback',
       'get /api/v1/logs/usage',
+      'get /api/v1/users/me/members',
+      'post /api/v1/users/me/members',
+      'patch /api/v1/users/me/members/{id}',
+      'delete /api/v1/users/me/members/{id}',
+      'post /api/v1/records/lab-reports',
+      'get /api/v1/records/lab-reports',
+      'get /api/v1/records/lab-reports/{id}',
+      'delete /api/v1/records/lab-reports/{id}',
+      'get /api/v1/records/indicators',
     ];
     // Served for people and cron, not for the mini-program.
     const notForTheApp = ['get /api/v1/openapi.json', 'get /api/v1/docs', 'get /api/v1/logs/retention'];

@@ -86,6 +86,7 @@ const ADMIN_SCOPED = new Set(['PATCH /api/v1/logs/complaints/{id}']);
 /** Bodies the schema alone does not make valid (a refinement such as "at least one field"). */
 const BODIES: Record<string, unknown> = {
   'PATCH /api/v1/conversations/{id}': { title: 'x' },
+  'PATCH /api/v1/users/me/members/{id}': { name: 'x' },
 };
 
 function bodyOf(o: Operation): unknown {
@@ -139,7 +140,13 @@ beforeAll(async () => {
   const answer = chat.json.assistantMessage as JsonObject;
   const upload = await uploadImage(api, await pngImage());
   const complaint = await api('POST', '/users/me/complaints', { category: 'other', description: '测试' });
+  const member = await api('POST', '/users/me/members', { name: '妈妈', relation: 'parent' });
+  const photo = await uploadImage(api, await pngImage());
+  // The stand-in answers a JSON-mode request with its sample lab report.
+  const report = await api('POST', '/records/lab-reports', { imageIds: [photo.fileId] });
   ids = {
+    '/api/v1/users/me/members/{id}': { id: String(member.json.id) },
+    '/api/v1/records/lab-reports/{id}': { id: String(report.json.id) },
     '/api/v1/conversations/{id}': { id: conversationId, messageId: String(answer.id) },
     '/api/v1/uploads/{id}': { id: upload.fileId },
     '/api/v1/logs/complaints/{id}': { id: String(complaint.json.id) },

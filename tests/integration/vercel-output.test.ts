@@ -145,6 +145,7 @@ describe('the Vercel build output, served as deployed', () => {
     expect(vc('text-chat').maxDuration).toBe(300);
     expect(vc('vision-chat').maxDuration).toBe(300);
     expect(vc('uploads').maxDuration).toBe(60);
+    expect(vc('records').maxDuration).toBe(120);
     expect(output.config.crons).toContainEqual({
       path: '/api/v1/logs/retention',
       schedule: expect.any(String),

@@ -29,6 +29,7 @@ describe('conversations', () => {
     const c = await create(alice, '  头疼的问题  ');
     expect(c).toEqual({
       id: expect.any(String),
+      memberId: null,
       title: '头疼的问题',
       archived: false,
       createdAt: expect.any(String),

@@ -1,0 +1,270 @@
+// Family members of an account: one phone often asks for the whole family. Every query carries the
+// owner's id, so another user's member behaves exactly like one that does not exist (404).
+// A member under 14 is held only with the guardian's consent (PIPL Art. 31: a minor's data is
+// sensitive and needs the guardian's consent), recorded with the consent text's version and time.
+import { and, asc, count, eq, inArray } from 'drizzle-orm';
+import { deleteConversationRows, type StoredObject } from '../conversations/delete.js';
+import type { Db } from '../db/index.js';
+import {
+  conversations,
+  type FamilyMember,
+  familyMembers,
+  files,
+  type Gender,
+  type HealthProfile,
+  labReports,
+  type Relation,
+  users,
+} from '../db/schema.js';
+import { AppError, notFound } from '../errors.js';
+
+export const MAX_MEMBERS = 10;
+/** PIPL Art. 28/31: personal information of a minor under 14 is sensitive. */
+export const GUARDIAN_CONSENT_AGE = 14;
+
+export type PublicMember = {
+  id: string;
+  name: string;
+  relation: Relation;
+  gender: Gender | null;
+  birthYear: number | null;
+  healthProfile: HealthProfile | null;
+  guardianConsent: { version: string; at: string } | null;
+  createdAt: string;
+};
+
+export function toPublicMember(m: FamilyMember): PublicMember {
+  return {
+    id: m.id,
+    name: m.name,
+    relation: m.relation,
+    gender: m.gender,
+    birthYear: m.birthYear,
+    healthProfile: m.healthProfile,
+    guardianConsent:
+      m.guardianConsentVersion && m.guardianConsentAt
+        ? { version: m.guardianConsentVersion, at: m.guardianConsentAt.toISOString() }
+        : null,
+    createdAt: m.createdAt.toISOString(),
+  };
+}
+
+/** The calendar year in China (users are there; a server in UTC would be a day late on 1 January). */
+export function shanghaiYear(now: Date): number {
+  return Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', year: 'numeric' }).format(now));
+}
+
+/** Age in whole years from the birth year alone: the year's difference (the birthday is not known). */
+export function ageFrom(birthYear: number | null, now: Date): number | null {
+  return birthYear === null ? null : Math.max(0, shanghaiYear(now) - birthYear);
+}
+
+/**
+ * Only the birth year is known, so someone born 14 years ago may still be 13: they count as under
+ * 14 until the year they are certainly 14 (the cautious side of the law).
+ */
+export function mayBeUnder14(birthYear: number | null, now: Date): boolean {
+  return birthYear !== null && shanghaiYear(now) - birthYear <= GUARDIAN_CONSENT_AGE;
+}
+
+export type MemberInput = {
+  name: string;
+  relation: Relation;
+  gender?: Gender | null | undefined;
+  birthYear?: number | null | undefined;
+  healthProfile?: HealthProfile | null | undefined;
+  guardianConsent?: boolean | undefined;
+};
+
+export type MemberPatch = Partial<MemberInput>;
+
+type Ctx = { now: Date; consentVersion: string };
+
+function checkBirthYear(birthYear: number | null | undefined, now: Date): void {
+  if (typeof birthYear === 'number' && birthYear > shanghaiYear(now)) {
+    throw new AppError('BAD_REQUEST', 'invalid request', {
+      details: [{ path: 'birthYear', code: 'too_big' }],
+    });
+  }
+}
+
+const consentRefused = () =>
+  new AppError('UNPROCESSABLE', '未满14周岁的家庭成员需要监护人同意（guardianConsent: true）', {
+    details: [{ path: 'guardianConsent', code: 'required' }],
+  });
+
+export async function listMembers(db: Db, userId: string): Promise<PublicMember[]> {
+  const rows = await db
+    .select()
+    .from(familyMembers)
+    .where(eq(familyMembers.userId, userId))
+    .orderBy(asc(familyMembers.createdAt), asc(familyMembers.id));
+  return rows.map(toPublicMember);
+}
+
+export async function getMemberOrThrow(db: Db, userId: string, id: string): Promise<FamilyMember> {
+  const [row] = await db
+    .select()
+    .from(familyMembers)
+    .where(and(eq(familyMembers.userId, userId), eq(familyMembers.id, id)));
+  if (!row) throw notFound('member');
+  return row;
+}
+
+export async function createMember(
+  db: Db,
+  userId: string,
+  input: MemberInput,
+  ctx: Ctx,
+): Promise<FamilyMember> {
+  checkBirthYear(input.birthYear, ctx.now);
+  const birthYear = input.birthYear ?? null;
+  if (mayBeUnder14(birthYear, ctx.now) && input.guardianConsent !== true) throw consentRefused();
+  return db.transaction(async (tx) => {
+    // The account row is locked so two concurrent creations cannot both pass the count.
+    await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
+    const [c] = await tx.select({ n: count() }).from(familyMembers).where(eq(familyMembers.userId, userId));
+    if ((c?.n ?? 0) >= MAX_MEMBERS) {
+      throw new AppError('CONFLICT', `最多可添加${MAX_MEMBERS}位家庭成员`);
+    }
+    const consented = input.guardianConsent === true;
+    const [row] = await tx
+      .insert(familyMembers)
+      .values({
+        id: crypto.randomUUID(),
+        userId,
+        name: input.name,
+        relation: input.relation,
+        gender: input.gender ?? null,
+        birthYear,
+        healthProfile: input.healthProfile ?? null,
+        guardianConsentVersion: consented ? ctx.consentVersion : null,
+        guardianConsentAt: consented ? ctx.now : null,
+        createdAt: ctx.now,
+        updatedAt: ctx.now,
+      })
+      .returning();
+    if (!row) throw new Error('insert returned no row');
+    return row;
+  });
+}
+
+export async function updateMember(
+  db: Db,
+  userId: string,
+  id: string,
+  patch: MemberPatch,
+  ctx: Ctx,
+): Promise<FamilyMember> {
+  checkBirthYear(patch.birthYear, ctx.now);
+  const current = await getMemberOrThrow(db, userId, id);
+  const birthYear = patch.birthYear !== undefined ? patch.birthYear : current.birthYear;
+  const consenting = patch.guardianConsent === true;
+  if (mayBeUnder14(birthYear, ctx.now) && !current.guardianConsentAt && !consenting) throw consentRefused();
+  const set: Partial<typeof familyMembers.$inferInsert> = { updatedAt: ctx.now };
+  if (patch.name !== undefined) set.name = patch.name;
+  if (patch.relation !== undefined) set.relation = patch.relation;
+  if (patch.gender !== undefined) set.gender = patch.gender;
+  if (patch.birthYear !== undefined) set.birthYear = patch.birthYear;
+  if (patch.healthProfile !== undefined) set.healthProfile = patch.healthProfile;
+  if (consenting) {
+    set.guardianConsentVersion = ctx.consentVersion;
+    set.guardianConsentAt = ctx.now;
+  }
+  const [row] = await db
+    .update(familyMembers)
+    .set(set)
+    .where(and(eq(familyMembers.userId, userId), eq(familyMembers.id, id)))
+    .returning();
+  if (!row) throw notFound('member');
+  return row;
+}
+
+/**
+ * Deletes the member with its conversations (messages and images, as deleting a conversation
+ * does) and its lab reports (results and images), in one transaction. Answers the objects to
+ * remove from storage afterwards (deleteConversationObjects).
+ */
+export async function deleteMemberRows(db: Db, userId: string, id: string): Promise<StoredObject[]> {
+  return db.transaction(async (tx) => {
+    await getMemberOrThrow(tx, userId, id);
+    const objects: StoredObject[] = [];
+    const convs = await tx
+      .select({ id: conversations.id })
+      .from(conversations)
+      .where(and(eq(conversations.userId, userId), eq(conversations.memberId, id)));
+    for (const c of convs) objects.push(...(await deleteConversationRows(tx, userId, c.id)));
+    const reports = await tx
+      .select({ id: labReports.id })
+      .from(labReports)
+      .where(and(eq(labReports.userId, userId), eq(labReports.memberId, id)));
+    if (reports.length) {
+      const ids = reports.map((r) => r.id);
+      objects.push(
+        ...(await tx
+          .update(files)
+          .set({ status: 'deleted' })
+          .where(and(eq(files.userId, userId), inArray(files.labReportId, ids)))
+          .returning({ fileId: files.id, key: files.key })),
+      );
+      await tx.delete(labReports).where(and(eq(labReports.userId, userId), inArray(labReports.id, ids)));
+    }
+    await tx.delete(familyMembers).where(and(eq(familyMembers.userId, userId), eq(familyMembers.id, id)));
+    return objects;
+  });
+}
+
+/** Whom the model is told about: the member's data, or the account holder's (relation null). */
+export type ModelContext = {
+  memberId: string | null;
+  healthProfile: HealthProfile | null;
+  age: number | null;
+  gender: Gender | null;
+  relation: Relation | null;
+};
+
+/**
+ * The model's context for a chat turn. A conversation keeps the member it was started for; a new
+ * one takes `memberId`. Another user's conversation or member is 404; a memberId that contradicts
+ * the conversation's is 422 (a conversation is about one person).
+ */
+export async function modelContextFor(
+  db: Db,
+  userId: string,
+  opts: { conversationId?: string | undefined; memberId?: string | undefined },
+  now: Date,
+): Promise<ModelContext> {
+  let memberId = opts.memberId ?? null;
+  if (opts.conversationId) {
+    const [conv] = await db
+      .select({ memberId: conversations.memberId })
+      .from(conversations)
+      .where(and(eq(conversations.userId, userId), eq(conversations.id, opts.conversationId)));
+    if (!conv) throw notFound('conversation');
+    if (opts.memberId !== undefined && opts.memberId !== conv.memberId) {
+      throw new AppError('UNPROCESSABLE', 'the conversation is about another member');
+    }
+    memberId = conv.memberId;
+  }
+  if (memberId) {
+    const m = await getMemberOrThrow(db, userId, memberId);
+    return {
+      memberId: m.id,
+      healthProfile: m.healthProfile,
+      age: ageFrom(m.birthYear, now),
+      gender: m.gender,
+      relation: m.relation,
+    };
+  }
+  const [u] = await db
+    .select({ p: users.healthProfile, birthYear: users.birthYear, gender: users.gender })
+    .from(users)
+    .where(eq(users.id, userId));
+  return {
+    memberId: null,
+    healthProfile: u?.p ?? null,
+    age: ageFrom(u?.birthYear ?? null, now),
+    gender: u?.gender ?? null,
+    relation: null,
+  };
+}

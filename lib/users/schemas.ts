@@ -1,0 +1,12 @@
+// The health profile's schema, shared by the account (users) and its family members.
+import { z } from '@hono/zod-openapi';
+
+export const HealthProfileSchema = z
+  .strictObject({
+    allergies: z.array(z.string().trim().min(1).max(100)).max(50),
+    conditions: z.array(z.string().trim().min(1).max(100)).max(50),
+    medications: z.array(z.string().trim().min(1).max(100)).max(50),
+  })
+  .openapi('HealthProfile');
+
+export const GenderSchema = z.enum(['male', 'female', 'other', 'unknown']);

@@ -28,12 +28,13 @@ import type { LimitResult } from '../ratelimit/index.js';
 import type { Runtime } from '../runtime.js';
 import { buildSystemPrompt, triage } from '../safety/index.js';
 import { contentCheckEnabled } from '../wechat/content.js';
+import { moderationGuard } from '../wechat/moderation.js';
 import { modelTriage, triageNumbers } from './guards.js';
 import { historyWindow } from './history.js';
 import { claimKey, type IdempotencyScope, releaseKey, requestHash } from './idempotency.js';
 import { type ChatOutcome, type ChatTurn, isOutcome, remember, toOutcome } from './outcome.js';
 import { titleFromQuestion } from './title.js';
-import { type AnswerGuard, BLOCKED_NOTICE, finalContentCheck, startAnswer } from './writer.js';
+import { type AnswerGuard, BLOCKED_NOTICE, startAnswer } from './writer.js';
 
 export type ChatUser = { id: string; openid: string; role: 'user' | 'admin' };
 /** Who asks and where: the runtime, the signed-in user, the request id for logs. */
@@ -191,9 +192,10 @@ export async function startChat(ctx: ChatCtx, input: ChatInput): Promise<ChatSta
       return { kind: 'answer', turn, outcome: Promise.resolve(outcome), limits };
     }
     const rows = images as FileRow[];
-    const guards = [modelTriage(rt, body.content, ctx.requestId), finalContentCheck(rt, user.openid)].filter(
-      (g): g is AnswerGuard => g !== null,
-    );
+    const guards = [
+      modelTriage(rt, body.content, ctx.requestId),
+      moderationGuard(rt, user.openid, BLOCKED_NOTICE, { requestId: ctx.requestId }),
+    ].filter((g): g is AnswerGuard => g !== null);
     const outcome = startAnswer(
       rt,
       turn,

@@ -27,9 +27,9 @@ const STOP_WAIT_MS = 3_000;
  * The text is not the one first streamed (a model-judged emergency, or content security refused
  * it): a client holding any of it must replace it, whatever its offset.
  */
-export function wasReplaced(row: Pick<Message, 'triage' | 'status' | 'aiGenerated'>): boolean {
-  // A refused question's notice was never anything else (and is not AI-generated).
-  return row.triage?.source === 'model' || (row.status === 'blocked' && row.aiGenerated);
+export function wasReplaced(row: Pick<Message, 'triage' | 'status' | 'model'>): boolean {
+  // A refused question's notice was never anything else: no model was asked for it.
+  return row.triage?.source === 'model' || (row.status === 'blocked' && row.model !== null);
 }
 
 /** Still being written: `streaming`, and younger than any answer may run (else its writer died). */

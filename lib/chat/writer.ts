@@ -15,7 +15,6 @@ import { type ChatMessage, type ImagePart, LlmError } from '../llm/types.js';
 import { errorFields } from '../logger.js';
 import type { Runtime } from '../runtime.js';
 import { AI_DISCLAIMER } from '../safety/index.js';
-import { contentCheckEnabled } from '../wechat/content.js';
 import type { AnswerBus, AnswerEvent } from './bus.js';
 import { buildModelMessages, questionMessage } from './history.js';
 import { type ChatOutcome, type ChatTurn, remember, toOutcome } from './outcome.js';
@@ -254,7 +253,8 @@ async function writeAnswer(
     triage = r.triage ?? null;
     status = triage ? 'complete' : 'blocked';
     finishReason = triage ? 'triage' : 'blocked';
-    aiGenerated = !triage;
+    // Fixed guidance or a fixed notice: not AI-generated (no disclaimer, no implicit label).
+    aiGenerated = false;
   } else if (ending?.kind === 'stopped') {
     status = 'incomplete';
     finishReason = 'stopped';
@@ -265,7 +265,10 @@ async function writeAnswer(
     status = text ? 'incomplete' : 'error';
   } else {
     status = finishReason === 'content_filter' ? 'blocked' : 'complete';
-    if (status === 'blocked') text = BLOCKED_NOTICE;
+    if (status === 'blocked') {
+      text = BLOCKED_NOTICE;
+      aiGenerated = false;
+    }
   }
   if (status === 'error') aiGenerated = false;
   else
@@ -337,19 +340,6 @@ function endEvent(row: Message, failure: Failure | null): AnswerEvent {
       finishReason: row.finishReason ?? 'stop',
       usage: { promptTokens: row.promptTokens ?? 0, completionTokens: row.completionTokens ?? 0 },
       ...(row.aiGenerated ? { disclaimer: AI_DISCLAIMER } : {}),
-    },
-  };
-}
-
-/** Content security on the whole answer once written (the window-by-window check is a guard too). */
-export function finalContentCheck(rt: Runtime, openid: string): AnswerGuard | null {
-  if (!contentCheckEnabled(rt)) return null;
-  return {
-    finish: async (all) => {
-      const { checkText } = await import('../wechat/content.js');
-      return (await checkText(rt, { content: all, openid, scene: 2 })) === 'risky'
-        ? { text: BLOCKED_NOTICE }
-        : null;
     },
   };
 }

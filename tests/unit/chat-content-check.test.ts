@@ -5,6 +5,7 @@ import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import { startWechatStub, type WechatStub } from '../../dev/wechat-stub/index.js';
 import { BLOCKED_NOTICE } from '../../lib/chat/writer.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
+import { readSse, textOf } from '../helpers/sse.js';
 
 describe('chat with WeChat content security', () => {
   let h: Harness;
@@ -71,6 +72,37 @@ describe('chat with WeChat content security', () => {
     const msgs = await h.call('GET', `/conversations/${r.json.conversationId}/messages`, { token });
     expect(msgs.json.items.map((m: { status: string }) => m.status)).toEqual(['complete', 'blocked']);
     expect(JSON.stringify(msgs.json)).not.toContain('违禁测试词。');
+  });
+
+  it('checks the answer while it streams: a risky phrase early in a long answer is replaced before it ends', async () => {
+    const long = `开头一句违禁测试词。${'这是正常的健康建议内容。'.repeat(300)}`;
+    mock.enqueue({ reply: long, chunkSize: 10, chunkDelayMs: 15 });
+    const res = await h.fetch(
+      new Request('http://api.test/api/v1/text-chat', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ content: '随便问问' }),
+      }),
+    );
+    const read = await readSse(res);
+    expect(read.names.slice(-2)).toEqual(['replace', 'done']);
+    expect(read.events.at(-2)?.data.text).toBe(BLOCKED_NOTICE);
+    expect(read.events.at(-1)?.data.finishReason).toBe('blocked');
+    // Replaced well before the model finished: most of the long answer was never streamed.
+    expect(textOf(read).length).toBeLessThan(long.length / 2);
+    // The model server hears the abort a moment after the stream ended.
+    for (let i = 0; i < 100 && !mock.requests.at(-1)?.aborted; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(mock.requests.at(-1)?.aborted).toBe(true);
+    const msgs = await h.call('GET', `/conversations/${read.events[0]?.data.conversationId}/messages`, {
+      token,
+    });
+    expect(msgs.json.items.at(-1)).toMatchObject({
+      status: 'blocked',
+      content: BLOCKED_NOTICE,
+      aiGenerated: false,
+    });
+    expect(JSON.stringify(msgs.json)).not.toContain('违禁测试词');
   });
 
   it('never withholds emergency guidance', async () => {

@@ -1,13 +1,14 @@
 // An answer after its request: follow it from an offset (resume), or stop it. Both work from any
 // instance: the answer belongs to the server, not to the connection that asked for it.
 import { createRoute, z } from '@hono/zod-openapi';
+import { startRegeneration } from '../../lib/chat/flow.js';
 import { stopAnswer } from '../../lib/chat/follow.js';
-import { respondResume } from '../../lib/chat/http.js';
-import { ChatStreamSchema } from '../../lib/chat/schemas.js';
+import { chatCtx, respondResume, respondTurn } from '../../lib/chat/http.js';
+import { ChatResponses, ChatStreamSchema, IdempotencyHeaders, StreamQuery } from '../../lib/chat/schemas.js';
 import { toPublicMessage } from '../../lib/conversations/messages.js';
 import { MessageSchema } from '../../lib/conversations/schemas.js';
 import type { App } from '../../lib/http/app.js';
-import { currentUser, requireAuth } from '../../lib/http/auth.js';
+import { currentUser, requireAuth, requireConsent } from '../../lib/http/auth.js';
 import { bearer, errors, idParam, jsonResponse } from '../../lib/http/openapi.js';
 
 // Server-made UUIDs: anything else answers 404 like an unknown id (lib/http/openapi.ts).
@@ -59,7 +60,32 @@ const stop = createRoute({
   responses: { 200: jsonResponse(MessageSchema, 'The message as stored'), ...errors(401, 404) },
 });
 
+const regenerate = createRoute({
+  method: 'post',
+  path: '/{id}/messages/{messageId}/regenerate',
+  tags: ['chat'],
+  summary: 'A new answer to the same question; the earlier one is kept as an earlier version',
+  description:
+    'Streamed like POST /text-chat (`?stream=false` answers JSON), with the same Idempotency-Key, limits, ' +
+    'quota, triage and content security. The question and its images are the stored ones. Only the ' +
+    'conversation’s last answer can be regenerated (409), and not while it is being written (409); a user ' +
+    'message is 422.',
+  security: bearer,
+  middleware: [requireAuth, requireConsent] as const,
+  request: { params: AnswerParams, query: StreamQuery, headers: IdempotencyHeaders },
+  responses: ChatResponses,
+});
+
 export function register(app: App): void {
+  app.openapi(regenerate, async (c) => {
+    const { id, messageId } = c.req.valid('param');
+    const start = await startRegeneration(chatCtx(c), {
+      conversationId: id,
+      messageId,
+      idempotencyKey: c.req.valid('header')['idempotency-key'],
+    });
+    return respondTurn(c, start, c.req.valid('query').stream !== 'false');
+  });
   app.openapi(stream, (c) => {
     const { id, messageId } = c.req.valid('param');
     const after = c.req.valid('query').after ?? c.req.valid('header')['last-event-id'] ?? '0';

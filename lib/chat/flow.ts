@@ -1,4 +1,5 @@
-// The one owner of a chat turn. A route parses and hands over; `startChat` decides the order:
+// The one owner of a chat turn. A route parses and hands over; `startChat` (a new question) and
+// `startRegeneration` (a stored question answered again) share one order:
 //   1. the Idempotency-Key is claimed, once (a retry gets the stored result, before any limit);
 //   2. triage by the rules, on the question alone (an emergency skips every limit and check);
 //   3. together: the images (plain data, the caller's and ready), the conversation's ownership,
@@ -9,7 +10,9 @@
 //      refused question, is already whole.
 // Anything refused before step 4 frees the key and gives back the slot and reservation.
 import { and, eq, inArray } from 'drizzle-orm';
-import { recentMessages } from '../conversations/messages.js';
+import { insertMessage, recentMessages } from '../conversations/messages.js';
+import { touchConversation } from '../conversations/service.js';
+import { regenerationTarget, supersedeAnswer } from '../conversations/versions.js';
 import type { Db } from '../db/index.js';
 import {
   conversations,
@@ -67,11 +70,11 @@ const SYSTEM_PROMPT_ESTIMATE = 800;
 const IMAGE_TOKEN_ESTIMATE = 1_000;
 
 /** Tokens a turn may use at most, reserved from the daily quota before the model is asked. */
-function estimateTurnTokens(rt: Runtime, input: ChatInput): number {
-  const images = (input.body.imageIds?.length ?? 0) * IMAGE_TOKEN_ESTIMATE;
+function estimateTurnTokens(rt: Runtime, content: string, imageCount: number): number {
+  const images = imageCount * IMAGE_TOKEN_ESTIMATE;
   return (
     SYSTEM_PROMPT_ESTIMATE +
-    estimateTokens(input.body.content) +
+    estimateTokens(content) +
     images +
     rt.config.HISTORY_TOKEN_BUDGET +
     rt.config.LLM_MAX_OUTPUT_TOKENS
@@ -116,104 +119,213 @@ async function settleAll<T>(parts: Promise<T>[]): Promise<T[]> {
   return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 
-export async function startChat(ctx: ChatCtx, input: ChatInput): Promise<ChatStart> {
-  const { rt, user } = ctx;
-  const db = await rt.db();
-  const now = rt.now();
-  const { body } = input;
+/** What one turn asks and how it is stored: a new question (chat) or a stored one (regenerate). */
+type TurnSpec = {
+  route: string;
+  content: string;
+  imageIds: string[];
+  conversationId?: string;
+  memberId?: string;
+  model: string;
+  /** Regenerate: the history ends before the question answered again. */
+  historyBeforeSeq?: number;
+  /** Stores the question (or finds it) and the answer row, in one transaction or statement. */
+  store(emergency: Triage | null, blocked: boolean, memberId: string | null): Promise<StoredTurn>;
+};
 
+type StoredTurn = { conversationId: string; userMessage: Message; assistantMessage: Message };
+
+/** Claims the Idempotency-Key once (a retry is answered from the first), and frees it on refusal. */
+async function withKey(
+  ctx: ChatCtx,
+  route: string,
+  key: string | undefined,
+  body: unknown,
+  run: (scope: IdempotencyScope | undefined) => Promise<ChatStart>,
+): Promise<ChatStart> {
+  const db = await ctx.rt.db();
   let scope: IdempotencyScope | undefined;
-  if (input.idempotencyKey) {
-    scope = { userId: user.id, route: input.route, key: input.idempotencyKey };
-    const claim = await claimKey(db, scope, requestHash(body), now);
+  if (key) {
+    scope = { userId: ctx.user.id, route, key };
+    const claim = await claimKey(db, scope, requestHash(body), ctx.rt.now());
     if (!claim.claimed) {
       if (!isOutcome(claim.result)) throw new AppError('CONFLICT', 'stored result unreadable; use a new key');
       return { kind: 'replay', outcome: claim.result };
     }
   }
-
-  let lease: ModelLease = NO_LEASE;
   try {
-    // Warning signs are answered whatever the limits say: that answer costs no model call.
-    const found: Triage | null = triage(body.content, triageNumbers(rt));
-    const emergency = found ? { ...found, source: 'rules' as const } : null;
-    const imageIds = body.imageIds ?? [];
-    const [images, context, earlier, limited, risky] = await settleAll<unknown>([
-      imageIds.length
-        ? import('../uploads/chat-images.js').then((m) =>
-            m.checkChatImages(rt, user.id, imageIds, body.conversationId),
-          )
-        : Promise.resolve([]),
-      // The conversation's and the member's ownership (404), and whom the model is told about: the
-      // member's age, gender and profile, else the account holder's (consent is required on chat
-      // routes, so the profile may be part of the model's context).
-      modelContextFor(db, user.id, body, now),
-      emergency || !body.conversationId
-        ? Promise.resolve([])
-        : recentMessages(db, user.id, body.conversationId, HISTORY_SCAN),
-      emergency
-        ? Promise.resolve({ lease: NO_LEASE, limits: [] })
-        : passLimits(rt, user, estimateTurnTokens(rt, input)).then((r) => {
-            lease = r.lease;
-            return r;
-          }),
-      // Content security only for what would reach the model: emergency guidance is never withheld.
-      emergency ? Promise.resolve(false) : isRiskyQuestion(rt, user.openid, body.content),
-    ]).catch(async (err: unknown) => {
-      await lease.finish(0);
-      throw err;
-    });
-    const blocked = risky === true;
-    const person = context as ModelContext;
-    const stored = await storeTurn(db, user.id, body, now, emergency, blocked, person.memberId);
-    const turn: ChatTurn = {
-      userId: user.id,
-      route: input.route,
-      ...stored,
-      openid: user.openid,
-      systemPrompt: buildSystemPrompt({
-        healthProfile: emergency ? null : person.healthProfile,
-        person,
-        now,
-        emergencyNumber: rt.config.EMERGENCY_NUMBER,
-        crisisLine: rt.config.CRISIS_LINE,
-      }),
-      history: historyWindow(
-        earlier as Awaited<ReturnType<typeof recentMessages>>,
-        rt.config.HISTORY_TOKEN_BUDGET,
-      ),
-      idempotency: scope,
-    };
-    const { limits } = limited as { limits: LimitResult[] };
-    if (emergency || blocked) {
-      await lease.finish(0);
-      const outcome = toOutcome(turn, turn.assistantMessage, null);
-      await remember(rt, db, turn, outcome);
-      return { kind: 'answer', turn, outcome: Promise.resolve(outcome), limits };
-    }
-    const rows = images as FileRow[];
-    const guards = [
-      modelTriage(rt, body.content, ctx.requestId),
-      moderationGuard(rt, user.openid, BLOCKED_NOTICE, { requestId: ctx.requestId }),
-    ].filter((g): g is AnswerGuard => g !== null);
-    const outcome = startAnswer(
-      rt,
-      turn,
-      {
-        model: input.model,
-        requestId: ctx.requestId,
-        lease,
-        imageParts: rows.length
-          ? () => import('../uploads/chat-images.js').then((m) => m.imagePartsFor(rt, rows))
-          : undefined,
-      },
-      guards,
-    );
-    return { kind: 'answer', turn, outcome, limits };
+    return await run(scope);
   } catch (err) {
     if (scope) await releaseKey(db, scope).catch(() => undefined);
     throw err;
   }
+}
+
+/** POST /text-chat and /vision-chat. */
+export function startChat(ctx: ChatCtx, input: ChatInput): Promise<ChatStart> {
+  const { body } = input;
+  return withKey(ctx, input.route, input.idempotencyKey, body, async (scope) => {
+    const db = await ctx.rt.db();
+    const now = ctx.rt.now();
+    return runTurn(ctx, scope, {
+      route: input.route,
+      content: body.content,
+      imageIds: body.imageIds ?? [],
+      conversationId: body.conversationId,
+      memberId: body.memberId,
+      model: input.model,
+      store: (emergency, blocked, memberId) =>
+        storeTurn(db, ctx.user.id, body, now, emergency, blocked, memberId),
+    });
+  });
+}
+
+/**
+ * POST /conversations/:id/messages/:messageId/regenerate: a new answer to the same question (with
+ * its images), exactly as chat asks (idempotency, triage, limits, quota, content security); the
+ * earlier answer is kept as an earlier version.
+ */
+export function startRegeneration(
+  ctx: ChatCtx,
+  input: { conversationId: string; messageId: string; idempotencyKey?: string },
+): Promise<ChatStart> {
+  const route = 'regenerate';
+  const { conversationId, messageId } = input;
+  return withKey(ctx, route, input.idempotencyKey, { conversationId, messageId }, async (scope) => {
+    const { rt, user } = ctx;
+    const db = await rt.db();
+    const now = rt.now();
+    const { question } = await regenerationTarget(db, user.id, conversationId, messageId, { now });
+    return runTurn(ctx, scope, {
+      route,
+      content: question.content,
+      imageIds: question.imageIds,
+      conversationId,
+      model: question.imageIds.length ? rt.config.VISION_MODEL : rt.config.CHAT_MODEL,
+      historyBeforeSeq: question.seq,
+      store: (emergency, blocked) =>
+        db.transaction(async (tx) => {
+          const s = await supersedeAnswer(tx, user.id, conversationId, messageId, { now });
+          const assistantMessage = await insertMessage(tx, user.id, conversationId, {
+            ...answerRow(emergency, blocked),
+            createdAt: now,
+            ...s.next,
+          });
+          await touchConversation(tx, user.id, conversationId, now);
+          return { conversationId, userMessage: s.question, assistantMessage };
+        }),
+    });
+  });
+}
+
+async function runTurn(
+  ctx: ChatCtx,
+  scope: IdempotencyScope | undefined,
+  spec: TurnSpec,
+): Promise<ChatStart> {
+  const { rt, user } = ctx;
+  const db = await rt.db();
+  const now = rt.now();
+  let lease: ModelLease = NO_LEASE;
+  // Warning signs are answered whatever the limits say: that answer costs no model call.
+  const found: Triage | null = triage(spec.content, triageNumbers(rt));
+  const emergency = found ? { ...found, source: 'rules' as const } : null;
+  const { imageIds, conversationId } = spec;
+  const [images, context, earlier, limited, risky] = await settleAll<unknown>([
+    imageIds.length
+      ? import('../uploads/chat-images.js').then((m) =>
+          m.checkChatImages(rt, user.id, imageIds, conversationId),
+        )
+      : Promise.resolve([]),
+    // The conversation's and the member's ownership (404), and whom the model is told about: the
+    // member's age, gender and profile, else the account holder's (consent is required on chat
+    // routes, so the profile may be part of the model's context).
+    modelContextFor(db, user.id, { conversationId, memberId: spec.memberId }, now),
+    emergency || !conversationId
+      ? Promise.resolve([])
+      : recentMessages(db, user.id, conversationId, HISTORY_SCAN, { beforeSeq: spec.historyBeforeSeq }),
+    emergency
+      ? Promise.resolve({ lease: NO_LEASE, limits: [] })
+      : passLimits(rt, user, estimateTurnTokens(rt, spec.content, imageIds.length)).then((r) => {
+          lease = r.lease;
+          return r;
+        }),
+    // Content security only for what would reach the model: emergency guidance is never withheld.
+    emergency ? Promise.resolve(false) : isRiskyQuestion(rt, user.openid, spec.content),
+  ]).catch(async (err: unknown) => {
+    await lease.finish(0);
+    throw err;
+  });
+  const blocked = risky === true;
+  const person = context as ModelContext;
+  const stored = await spec.store(emergency, blocked, person.memberId).catch(async (err: unknown) => {
+    await lease.finish(0);
+    throw err;
+  });
+  const turn: ChatTurn = {
+    userId: user.id,
+    route: spec.route,
+    ...stored,
+    openid: user.openid,
+    systemPrompt: buildSystemPrompt({
+      healthProfile: emergency ? null : person.healthProfile,
+      person,
+      now,
+      emergencyNumber: rt.config.EMERGENCY_NUMBER,
+      crisisLine: rt.config.CRISIS_LINE,
+    }),
+    history: historyWindow(
+      earlier as Awaited<ReturnType<typeof recentMessages>>,
+      rt.config.HISTORY_TOKEN_BUDGET,
+    ),
+    idempotency: scope,
+  };
+  const { limits } = limited as { limits: LimitResult[] };
+  if (emergency || blocked) {
+    await lease.finish(0);
+    const outcome = toOutcome(turn, turn.assistantMessage, null);
+    await remember(rt, db, turn, outcome);
+    return { kind: 'answer', turn, outcome: Promise.resolve(outcome), limits };
+  }
+  const rows = images as FileRow[];
+  const guards = [
+    modelTriage(rt, spec.content, ctx.requestId),
+    moderationGuard(rt, user.openid, BLOCKED_NOTICE, { requestId: ctx.requestId }),
+  ].filter((g): g is AnswerGuard => g !== null);
+  const outcome = startAnswer(
+    rt,
+    turn,
+    {
+      model: spec.model,
+      requestId: ctx.requestId,
+      lease,
+      imageParts: rows.length
+        ? () => import('../uploads/chat-images.js').then((m) => m.imagePartsFor(rt, rows))
+        : undefined,
+    },
+    guards,
+  );
+  return { kind: 'answer', turn, outcome, limits };
+}
+
+/** The answer row of a turn: the guidance, the notice, or an empty row the writer fills. */
+function answerRow(emergency: Triage | null, blocked: boolean) {
+  return emergency
+    ? {
+        role: 'assistant' as const,
+        content: emergency.message,
+        status: 'complete' as const,
+        triage: emergency,
+        finishReason: 'triage',
+      }
+    : blocked
+      ? {
+          role: 'assistant' as const,
+          content: BLOCKED_NOTICE,
+          status: 'blocked' as const,
+          finishReason: 'blocked',
+        }
+      : { role: 'assistant' as const, content: '', status: 'streaming' as const, aiGenerated: true };
 }
 
 /**
@@ -277,19 +389,7 @@ async function storeTurn(
     status: blocked ? 'blocked' : 'complete',
     imageIds,
   });
-  const answer = row(
-    emergency
-      ? {
-          role: 'assistant',
-          content: emergency.message,
-          status: 'complete',
-          triage: emergency,
-          finishReason: 'triage',
-        }
-      : blocked
-        ? { role: 'assistant', content: BLOCKED_NOTICE, status: 'blocked', finishReason: 'blocked' }
-        : { role: 'assistant', content: '', status: 'streaming', aiGenerated: true },
-  );
+  const answer = row(answerRow(emergency, blocked));
   const stored = await db.with(conversation, images).insert(messages).values([question, answer]).returning();
   const userMessage = stored.find((m) => m.id === question.id);
   const assistantMessage = stored.find((m) => m.id === answer.id);

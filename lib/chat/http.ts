@@ -10,7 +10,7 @@ import type { AppContext } from '../http/app.js';
 import { currentUser } from '../http/auth.js';
 import { showLimit } from '../http/limits.js';
 import { errorFields } from '../logger.js';
-import { type ChatInput, startChat } from './flow.js';
+import { type ChatCtx, type ChatInput, type ChatStart, startChat } from './flow.js';
 import { checkOffset, followAnswer, getAnswerOrThrow } from './follow.js';
 import { Cursor, type EventSink } from './live.js';
 import { type ChatOutcome, eventsOfOutcome, type MetaEvent, metaOf } from './outcome.js';
@@ -74,15 +74,18 @@ function replay(c: AppContext, outcome: ChatOutcome, stream: boolean): Response 
   });
 }
 
-/** POST /text-chat and /vision-chat: the flow decides, this answers as JSON or as a stream. */
-export async function respondChat(c: AppContext, input: ChatInput & { stream: boolean }): Promise<Response> {
+/** Who asks, for the chat flow. */
+export function chatCtx(c: AppContext): ChatCtx {
+  return { rt: c.get('rt'), user: currentUser(c), requestId: c.get('requestId') };
+}
+
+/** A started turn as JSON (stream=false) or as a stream that follows the answer. */
+export async function respondTurn(c: AppContext, start: ChatStart, stream: boolean): Promise<Response> {
   const rt = c.get('rt');
-  const user = currentUser(c);
-  const start = await startChat({ rt, user, requestId: c.get('requestId') }, input);
-  if (start.kind === 'replay') return replay(c, start.outcome, input.stream);
+  if (start.kind === 'replay') return replay(c, start.outcome, stream);
   for (const l of start.limits) showLimit(c, l);
   // The answer is written to its end whoever waits for it: a client leaving changes nothing here.
-  if (!input.stream) return jsonAnswer(c, await start.outcome);
+  if (!stream) return jsonAnswer(c, await start.outcome);
   const { turn } = start;
   const meta = {
     conversationId: turn.conversationId,
@@ -90,6 +93,11 @@ export async function respondChat(c: AppContext, input: ChatInput & { stream: bo
     assistantMessageId: turn.assistantMessage.id,
   };
   return sse(c, meta, (sink, signal) => followAnswer(rt, turn.assistantMessage, 0, sink, signal));
+}
+
+/** POST /text-chat and /vision-chat: the flow decides, this answers as JSON or as a stream. */
+export async function respondChat(c: AppContext, input: ChatInput & { stream: boolean }): Promise<Response> {
+  return respondTurn(c, await startChat(chatCtx(c), input), input.stream);
 }
 
 /** GET /conversations/:id/messages/:messageId/stream: the answer from `after` on, from any instance. */

@@ -32,23 +32,22 @@ async function messageOrThrow(db: Db, userId: string, conversationId: string, id
 const notAnAnswer = () => new AppError('UNPROCESSABLE', 'only an assistant message has versions');
 
 /**
- * Marks the conversation's last answer as an earlier version and answers what its next version
- * needs. Call inside the regenerate flow's transaction, then insert the new answer with `next`.
- * Unknown or another user's conversation or message: 404; a user message: 422; not the current
- * version of the last answer, or an answer still streaming: 409.
+ * The answer a regeneration replaces and the question it answers again, checked without changing
+ * anything (so a regeneration is refused before any limit is spent): unknown or another user's
+ * conversation or message 404; a user message 422; not the current version of the last answer, or
+ * an answer still being written, 409.
  */
-export async function supersedeAnswer(
-  tx: Db,
+export async function regenerationTarget(
+  db: Db,
   userId: string,
   conversationId: string,
   messageId: string,
   opts: { now: Date },
-): Promise<Superseded> {
-  const answer = await messageOrThrow(tx, userId, conversationId, messageId);
+): Promise<{ question: Message; answer: Message }> {
+  const answer = await messageOrThrow(db, userId, conversationId, messageId);
   if (answer.role !== 'assistant') {
     throw new AppError('UNPROCESSABLE', 'only an assistant answer can be regenerated');
   }
-  const lastOnly = () => new AppError('CONFLICT', 'only the conversation’s last answer can be regenerated');
   if (answer.supersededAt) throw lastOnly();
   // An answer still being written is not regenerated (stop it first); one whose writer died
   // (older than WRITING_MAX_MS) is.
@@ -60,19 +59,37 @@ export async function supersedeAnswer(
     eq(messages.conversationId, conversationId),
     isNull(messages.supersededAt),
   );
-  const [later] = await tx
+  const [later] = await db
     .select({ id: messages.id })
     .from(messages)
     .where(and(current, gt(messages.seq, answer.seq)))
     .limit(1);
   if (later) throw lastOnly();
-  const [question] = await tx
+  const [question] = await db
     .select()
     .from(messages)
     .where(and(current, eq(messages.role, 'user'), lt(messages.seq, answer.seq)))
     .orderBy(desc(messages.seq))
     .limit(1);
   if (!question) throw new AppError('CONFLICT', 'the answer has no question to answer again');
+  return { question, answer };
+}
+
+const lastOnly = () => new AppError('CONFLICT', 'only the conversation’s last answer can be regenerated');
+
+/**
+ * Marks the conversation's last answer as an earlier version and answers what its next version
+ * needs. Call inside the regenerate flow's transaction, then insert the new answer with `next`.
+ * The same refusals as regenerationTarget.
+ */
+export async function supersedeAnswer(
+  tx: Db,
+  userId: string,
+  conversationId: string,
+  messageId: string,
+  opts: { now: Date },
+): Promise<Superseded> {
+  const { question, answer } = await regenerationTarget(tx, userId, conversationId, messageId, opts);
   // Conditional on still being current: of two regenerations at once, one wins and one gets 409.
   const [previous] = await tx
     .update(messages)

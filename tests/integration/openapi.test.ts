@@ -347,6 +347,15 @@ describe('(b) what the routes answer matches the document', () => {
     });
     expect(await ann.feedback(conv.id, answer.id, null)).toBeNull();
     await ann.feedback(conv.id, answer.id, { rating: 'up' });
+    // Regenerate the last answer: as JSON, then streamed; an earlier version or a question cannot be.
+    mock.enqueue({ reply: '换个说法：多休息。' }, { reply: '再换一个说法。' });
+    const again = await ann.regenerate(conv.id, answer.id, { stream: false });
+    expect(again.assistantMessage).toMatchObject({ version: 2, versions: 2, content: '换个说法：多休息。' });
+    expect(await ann.regenerate(conv.id, again.assistantMessage.id)).toMatchObject({
+      text: '再换一个说法。',
+    });
+    await refused(ann.regenerate(conv.id, answer.id, { stream: false }), 409);
+    await refused(ann.regenerate(conv.id, question.id, { stream: false }), 422);
 
     const png = await pngImage(8, 8);
     const image = await ann.uploadImage(new Blob([new Uint8Array(png)], { type: 'image/png' }));
@@ -1108,6 +1117,7 @@ describe('(c) the client’s types match the server', () => {
       'get /api/v1/conversations/{id}/messages',
       'get /api/v1/conversations/{id}/messages/{messageId}/stream',
       'post /api/v1/conversations/{id}/messages/{messageId}/stop',
+      'post /api/v1/conversations/{id}/messages/{messageId}/regenerate',
       'get /api/v1/conversations/{id}/messages/{messageId}/versions',
       'put /api/v1/conversations/{id}/messages/{messageId}/feedback',
       'delete /api/v1/conversations/{id}/messages/{messageId}/feedback',

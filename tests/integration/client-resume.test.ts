@@ -235,11 +235,13 @@ describe('the mini-program client through cut wx requests', () => {
           ),
         ),
     ).toBe(true);
-    expect(afters.length).toBe(cuts);
+    // Every cut before `done` is resumed once; a cut that lands after the last event needs none.
+    expect(afters.length).toBeGreaterThanOrEqual(cuts - 1);
+    expect(afters.length).toBeLessThanOrEqual(cuts);
     expect(afters.every((a, i) => i === 0 || a > (afters[i - 1] ?? 0))).toBe(true);
     expect(p.events.filter((e) => e.event === 'meta')).toHaveLength(1);
     expect(p.events.filter((e) => e.event === 'done')).toHaveLength(1);
-    expect(p.states.filter((s) => s.state === 'resuming').length).toBe(cuts);
+    expect(p.states.filter((s) => s.state === 'resuming').length).toBe(afters.length);
     // Leaving never stopped the model.
     expect(mock.requests.some((r) => r.aborted)).toBe(false);
   });

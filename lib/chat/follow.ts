@@ -53,6 +53,13 @@ export function endEventOf(row: Message): AnswerEvent {
     const message = ERROR_MESSAGES[code] ?? 'the answer failed';
     return { t: 'error', error: { code, message, assistantMessageId: row.id } };
   }
+  return doneEventOf(row);
+}
+
+/** `done` for a stored answer: its finish reason, usage, and the disclaimer when AI-generated. */
+export function doneEventOf(
+  row: Pick<Message, 'id' | 'finishReason' | 'promptTokens' | 'completionTokens' | 'aiGenerated'>,
+): AnswerEvent {
   return {
     t: 'done',
     done: {

@@ -14,8 +14,8 @@ import { estimatePromptTokens, estimateTokens } from '../llm/tokens.js';
 import { type ChatMessage, type ImagePart, LlmError } from '../llm/types.js';
 import { errorFields } from '../logger.js';
 import type { Runtime } from '../runtime.js';
-import { AI_DISCLAIMER } from '../safety/index.js';
 import type { AnswerBus, AnswerEvent } from './bus.js';
+import { doneEventOf } from './follow.js';
 import { buildModelMessages, questionMessage } from './history.js';
 import { type ChatOutcome, type ChatTurn, remember, toOutcome } from './outcome.js';
 import { addDailyUsage } from './usage.js';
@@ -333,15 +333,7 @@ function endEvent(row: Message, failure: Failure | null): AnswerEvent {
       error: { code: failure.code, message: failure.message, assistantMessageId: row.id },
     };
   }
-  return {
-    t: 'done',
-    done: {
-      assistantMessageId: row.id,
-      finishReason: row.finishReason ?? 'stop',
-      usage: { promptTokens: row.promptTokens ?? 0, completionTokens: row.completionTokens ?? 0 },
-      ...(row.aiGenerated ? { disclaimer: AI_DISCLAIMER } : {}),
-    },
-  };
+  return doneEventOf(row);
 }
 
 function logAnswer(

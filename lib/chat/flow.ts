@@ -21,6 +21,7 @@ import {
   type Message,
   messages,
   type NewMessage,
+  type Relation,
   type Triage,
 } from '../db/schema.js';
 import { AppError } from '../errors.js';
@@ -258,7 +259,8 @@ async function runTurn(
   });
   const blocked = risky === true;
   const person = context as ModelContext;
-  const stored = await spec.store(emergency, blocked, person.memberId).catch(async (err: unknown) => {
+  const guidance = emergency && forPerson(emergency, person);
+  const stored = await spec.store(guidance, blocked, person.memberId).catch(async (err: unknown) => {
     await lease.finish(0);
     throw err;
   });
@@ -281,7 +283,7 @@ async function runTurn(
     idempotency: scope,
   };
   const { limits } = limited as { limits: LimitResult[] };
-  if (emergency || blocked) {
+  if (guidance || blocked) {
     await lease.finish(0);
     const outcome = toOutcome(turn, turn.assistantMessage, null);
     await remember(rt, db, turn, outcome);
@@ -306,6 +308,20 @@ async function runTurn(
     guards,
   );
   return { kind: 'answer', turn, outcome, limits };
+}
+
+const WHO: Record<Exclude<Relation, 'self'>, string> = {
+  child: '孩子',
+  parent: '父母',
+  spouse: '爱人',
+  other: '家人',
+};
+
+/** In a conversation about a family member, the guidance says whom it is about (the same steps). */
+function forPerson(t: Triage, person: ModelContext): Triage {
+  const who = person.relation && person.relation !== 'self' ? WHO[person.relation] : null;
+  if (!who) return t;
+  return { ...t, message: t.message.replace('【紧急提示】', `【紧急提示：${who}】`) };
 }
 
 /** The answer row of a turn: the guidance, the notice, or an empty row the writer fills. */

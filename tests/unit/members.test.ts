@@ -244,6 +244,26 @@ describe('the model is told about the member', () => {
     expect(other.status).toBe(422);
   });
 
+  it('emergency guidance in a conversation about a member says whom it is about', async () => {
+    const kid = await addMember(dana, {
+      name: '乐乐',
+      relation: 'child',
+      birthYear: 2020,
+      guardianConsent: true,
+    });
+    const r = await h.call('POST', '/text-chat?stream=false', {
+      token: dana.token,
+      body: { content: '孩子吞了遥控器里的纽扣电池', memberId: kid.json.id },
+    });
+    expect(r.json.assistantMessage.triage.category).toBe('ingestion');
+    expect(r.json.assistantMessage.content.startsWith('【紧急提示：孩子】')).toBe(true);
+    const own = await h.call('POST', '/text-chat?stream=false', {
+      token: dana.token,
+      body: { content: '我胸口剧痛出冷汗' },
+    });
+    expect(own.json.assistantMessage.content.startsWith('【紧急提示】')).toBe(true);
+  });
+
   it('POST /conversations with memberId, then chat in it: the member’s context', async () => {
     const dad = await addMember(dana, {
       name: '爸爸',

@@ -131,7 +131,7 @@ export function createApp(name: string, runtime: () => Runtime, basePath = `/api
     c.header('X-Request-Id', requestId);
     await next();
     // Here, after the error handler has written its answer: errors carry these headers too.
-    applySecurityHeaders(c);
+    applySecurityHeaders(c.res.headers, !!c.get('user') || c.req.header('authorization') !== undefined);
     const entry = {
       requestId,
       fn: name,

@@ -1,5 +1,4 @@
 // Headers every answer carries, set once here rather than route by route so none is forgotten.
-import type { AppContext } from './app.js';
 
 /**
  * The docs page: server-rendered HTML with an inline stylesheet and no script, so nothing else
@@ -21,12 +20,11 @@ export const DOCS_CSP = [
  * - Any answer to an authenticated request: `no-store`, so no proxy, CDN or WebView cache keeps
  *   health data. A request is authenticated when it carried credentials, whether or not they held.
  */
-export function applySecurityHeaders(c: AppContext): void {
-  const h = c.res.headers;
+export function applySecurityHeaders(h: Headers, authenticated: boolean): void {
   h.set('X-Content-Type-Options', 'nosniff');
   if ((h.get('content-type') ?? '').startsWith('text/event-stream')) {
     h.set('Cache-Control', 'no-cache, no-transform');
-  } else if (c.get('user') || c.req.header('authorization') !== undefined) {
+  } else if (authenticated) {
     h.set('Cache-Control', 'no-store');
   }
 }

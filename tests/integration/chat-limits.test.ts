@@ -92,11 +92,11 @@ describe.each(['upstash', 'redis'] as const)('chat limits over %s', (backend) =>
     await h.close();
   });
 
-  it('caps concurrent streams and frees the slot when the client goes away', async () => {
+  it('caps concurrent answers: the slot is held while the answer is written, not while a client listens', async () => {
     h = await createHarness({ db: 'postgres', env: env(backend, { MAX_CONCURRENT_STREAMS: '1' }) });
     const server = await h.listen();
     const u = await h.user('streamer');
-    mock.enqueue({ reply: '慢慢说。'.repeat(50), chunkSize: 2, chunkDelayMs: 30 });
+    mock.enqueue({ reply: '慢慢说。'.repeat(25), chunkSize: 2, chunkDelayMs: 30 });
     const abort = new AbortController();
     const first = await fetch(`${server.url}/api/v1/text-chat`, {
       method: 'POST',
@@ -104,7 +104,7 @@ describe.each(['upstash', 'redis'] as const)('chat limits over %s', (backend) =>
       body: JSON.stringify({ content: '睡不着怎么办' }),
       signal: abort.signal,
     });
-    // Read until the answer is streaming, keeping the stream open (cancelling it would free the slot).
+    // Read until the answer is streaming.
     const reader = first.body?.getReader();
     let seen = '';
     while (reader && !seen.includes('event: delta')) {
@@ -116,10 +116,19 @@ describe.each(['upstash', 'redis'] as const)('chat limits over %s', (backend) =>
     const second = await chat(h, u.token, '还是睡不着', '');
     expect(second.status).toBe(429);
     expect(second.json.error.code).toBe('RATE_LIMITED');
+    // The client leaves; the answer goes on being written, and keeps its slot meanwhile.
     abort.abort();
-    // The aborted stream gives its slot back (the server notices the disconnect first).
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await chat(h, u.token, '还是睡不着', '')).status).toBe(429);
+    // Once the answer is stored, its slot is free again.
+    const meta = JSON.parse(/event: meta\ndata: (.*)\n/.exec(seen)?.[1] ?? '{}');
+    for (let i = 0; i < 200; i++) {
+      const [row] = await h.db.db.select().from(messages).where(eq(messages.id, meta.assistantMessageId));
+      if (row && row.status !== 'streaming') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     let third = await chat(h, u.token, '还是睡不着');
-    for (let i = 0; i < 50 && third.status === 429; i++) {
+    for (let i = 0; i < 20 && third.status === 429; i++) {
       await new Promise((r) => setTimeout(r, 50));
       third = await chat(h, u.token, '还是睡不着');
     }

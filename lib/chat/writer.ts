@@ -17,6 +17,7 @@ import type { Runtime } from '../runtime.js';
 import type { AnswerBus, AnswerEvent } from './bus.js';
 import { doneEventOf } from './follow.js';
 import { buildModelMessages, questionMessage } from './history.js';
+import type { LiveAnswer } from './live.js';
 import { type ChatOutcome, type ChatTurn, remember, toOutcome } from './outcome.js';
 import { addDailyUsage } from './usage.js';
 
@@ -142,8 +143,20 @@ export function startAnswer(
   o: AnswerOptions,
   guards: readonly AnswerGuard[] = [],
 ): Promise<ChatOutcome> {
-  rt.answers.open(turn.assistantMessage.id);
-  const done = writeAnswer(rt, turn, o, guards).finally(() => rt.answers.forget(turn.assistantMessage.id));
+  const id = turn.assistantMessage.id;
+  const live = rt.answers.open(id);
+  const done = writeAnswer(rt, turn, o, guards, live)
+    .catch(async (err: unknown) => {
+      // Only an outage before the model was asked gets here (the database, say): give back the
+      // slot and reservation, and end the followers' streams.
+      await o.lease.finish(0);
+      live.push({
+        t: 'error',
+        error: { code: 'INTERNAL', message: 'internal error', assistantMessageId: id },
+      });
+      throw err;
+    })
+    .finally(() => rt.answers.forget(id));
   rt.background(done);
   return done;
 }
@@ -153,11 +166,10 @@ async function writeAnswer(
   turn: ChatTurn,
   o: AnswerOptions,
   guards: readonly AnswerGuard[],
+  live: LiveAnswer,
 ): Promise<ChatOutcome> {
   const started = performance.now();
   const answer = turn.assistantMessage;
-  // biome-ignore lint/style/noNonNullAssertion: opened by startAnswer just before
-  const live = rt.answers.get(answer.id)!;
   const db = await rt.db();
   const bus = await rt.bus().catch(() => null);
   const upstream = new AbortController();

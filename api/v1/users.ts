@@ -1,21 +1,21 @@
 // The users function: WeChat sign-in, token refresh and logout, and the caller's own account.
 import { createRoute, z } from '@hono/zod-openapi';
 import { audit } from '../../lib/audit.js';
-import { endSession, rotateSession, startSession } from '../../lib/auth/sessions.js';
-import { code2session } from '../../lib/auth/wechat.js';
+import { endSession, rotateSession } from '../../lib/auth/sessions.js';
 import { AppError } from '../../lib/errors.js';
 import { type App, createApp } from '../../lib/http/app.js';
 import { currentUser, requireAuth } from '../../lib/http/auth.js';
-import { assertRateLimit, clientIp } from '../../lib/http/limits.js';
+import { clientIp, showLimit } from '../../lib/http/limits.js';
 import { bearer, errors, IsoDate, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
 import { errorFields } from '../../lib/logger.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
 import { listConsents, recordConsent } from '../../lib/users/consent.js';
 import { beginDeletion, finishDeletion } from '../../lib/users/deletion.js';
 import { writeUserExport } from '../../lib/users/export.js';
+import { signIn } from '../../lib/users/login.js';
 import { updateProfile } from '../../lib/users/profile.js';
 import { GenderSchema, HealthProfileSchema } from '../../lib/users/schemas.js';
-import { getActiveUser, toPublicUser, upsertUserByOpenid } from '../../lib/users/service.js';
+import { getActiveUser, toPublicUser } from '../../lib/users/service.js';
 import { register as registerComplaints } from '../_routes/complaints.js';
 import { register as registerMembers } from '../_routes/members.js';
 
@@ -213,47 +213,16 @@ const deleteMe = createRoute({
   responses: { 204: { description: 'Deleted; every token of the account stops working' }, ...errors(401) },
 });
 
-const DEV_CODE = /^dev:([A-Za-z0-9_.-]{1,64})$/;
-
 export function build(runtime: () => Runtime = getRuntime): App {
   const app = createApp('users', runtime);
 
   app.openapi(login, async (c) => {
     const rt = c.get('rt');
-    const { code } = c.req.valid('json');
-    // Per address before WeChat is asked; per openid once it is known (a code-stuffing brake).
-    await assertRateLimit(c, 'login:ip', clientIp(c));
-    let identity: { openid: string; unionid: string | null; nickname?: string };
-    if (rt.config.wechatConfigured) {
-      identity = await code2session(rt.config, code);
-    } else {
-      const dev = DEV_CODE.exec(code);
-      // Development sign-in exists only without WeChat credentials and never in production.
-      if (!dev?.[1] || rt.config.production) throw new AppError('UNAUTHORIZED', 'invalid login code');
-      identity = { openid: `dev:${dev[1]}`, unionid: null, nickname: dev[1] };
-    }
-    await assertRateLimit(c, 'login:openid', identity.openid);
-    const db = await rt.db();
-    const { user, created, previousRole } = await upsertUserByOpenid(db, rt.config, identity);
-    const pair = await startSession(db, rt.config, user, rt.now());
-    await audit(db, {
-      actorId: user.id,
-      action: 'user.login',
-      targetType: 'user',
-      targetId: user.id,
-      requestId: c.get('requestId'),
-      meta: { created, role: user.role },
-    });
-    if (previousRole && previousRole !== user.role) {
-      await audit(db, {
-        actorId: user.id,
-        action: 'user.role_change',
-        targetType: 'user',
-        targetId: user.id,
-        requestId: c.get('requestId'),
-        meta: { from: previousRole, to: user.role, by: 'ADMIN_OPENIDS' },
-      });
-    }
+    const { pair, user, limits } = await signIn(
+      { rt, requestId: c.get('requestId'), clientKey: clientIp(c) },
+      c.req.valid('json'),
+    );
+    for (const l of limits) showLimit(c, l);
     c.set('user', {
       id: user.id,
       role: user.role,

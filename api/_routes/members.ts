@@ -14,7 +14,7 @@ import {
   toPublicMember,
   updateMember,
 } from '../../lib/members/service.js';
-import { GenderSchema, HealthProfileSchema } from '../../lib/users/schemas.js';
+import { BirthYearSchema, GenderSchema, HealthProfileSchema } from '../../lib/users/schemas.js';
 
 const RelationSchema = z.enum(['self', 'child', 'parent', 'spouse', 'other']);
 
@@ -43,13 +43,7 @@ const fields = {
     .regex(/^[^\p{Cc}]*$/u),
   relation: RelationSchema,
   gender: GenderSchema.nullable().optional(),
-  birthYear: z
-    .number()
-    .int()
-    .min(1900)
-    .nullable()
-    .optional()
-    .openapi({ description: '1900 to the current year' }),
+  birthYear: BirthYearSchema,
   healthProfile: z.union([HealthProfileSchema, z.null()]).optional(),
   guardianConsent: z
     .boolean()

@@ -14,7 +14,7 @@ import { beginDeletion, finishDeletion } from '../../lib/users/deletion.js';
 import { writeUserExport } from '../../lib/users/export.js';
 import { signIn } from '../../lib/users/login.js';
 import { updateProfile } from '../../lib/users/profile.js';
-import { GenderSchema, HealthProfileSchema } from '../../lib/users/schemas.js';
+import { BirthYearSchema, GenderSchema, HealthProfileSchema } from '../../lib/users/schemas.js';
 import { getActiveUser, toPublicUser } from '../../lib/users/service.js';
 import { register as registerComplaints } from '../_routes/complaints.js';
 import { register as registerMembers } from '../_routes/members.js';
@@ -142,13 +142,7 @@ const ProfilePatchSchema = z
       .optional()
       .openapi({ description: 'a ready file the caller uploaded with purpose "avatar"' }),
     gender: GenderSchema.nullable().optional(),
-    birthYear: z
-      .number()
-      .int()
-      .min(1900)
-      .nullable()
-      .optional()
-      .openapi({ description: '1900 to the current year' }),
+    birthYear: BirthYearSchema,
     healthProfile: z.union([HealthProfileSchema, z.null()]).optional(),
   })
   .refine((p) => Object.keys(p).length > 0, { message: 'nothing to change' })

@@ -8,6 +8,7 @@
 import type { Config } from '../config/index.js';
 import type { Triage } from '../db/schema.js';
 import type { ErrorCode } from '../errors.js';
+import { withTimeout } from '../timeout.js';
 
 export type DoneEvent = {
   assistantMessageId: string;
@@ -45,14 +46,10 @@ function parse(items: unknown[]): AnswerEvent[] {
   return items.map((i) => (typeof i === 'string' ? JSON.parse(i) : i) as AnswerEvent);
 }
 
-function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`answer bus timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+/** A read of an answer's log: null when it has none (never written here, or expired). */
+function fromLog(items: unknown[], from: number): AnswerEvent[] | null {
+  if (items.length === 0 && from === 0) return null;
+  return parse(items);
 }
 
 /** Upstash REST when configured, else REDIS_URL through ioredis, else none. */
@@ -76,16 +73,14 @@ export async function createAnswerBus(config: Config): Promise<AnswerBus | null>
           p.pexpire(logKey(prefix, id), LOG_TTL_MS);
         }
         p.get(stopKey(prefix, id));
-        const out = await bounded(p.exec(), ms);
+        const out = await withTimeout(p.exec(), ms, 'answer bus');
         return { stop: out.at(-1) !== null };
       },
       read: async (id, from) => {
-        const items = await bounded(redis.lrange(logKey(prefix, id), from, -1), ms);
-        if (items.length === 0 && from === 0) return null;
-        return parse(items);
+        return fromLog(await withTimeout(redis.lrange(logKey(prefix, id), from, -1), ms, 'answer bus'), from);
       },
       requestStop: async (id) => {
-        await bounded(redis.set(stopKey(prefix, id), '1', { px: STOP_TTL_MS }), ms);
+        await withTimeout(redis.set(stopKey(prefix, id), '1', { px: STOP_TTL_MS }), ms, 'answer bus');
       },
       close: async () => {},
     };
@@ -107,18 +102,16 @@ export async function createAnswerBus(config: Config): Promise<AnswerBus | null>
           p.pexpire(logKey(prefix, id), LOG_TTL_MS);
         }
         p.get(stopKey(prefix, id));
-        const out = (await bounded(p.exec(), ms)) ?? [];
+        const out = (await withTimeout(p.exec(), ms, 'answer bus')) ?? [];
         const last = out.at(-1);
         if (!last || last[0]) throw last?.[0] ?? new Error('answer bus: no reply');
         return { stop: last[1] !== null };
       },
       read: async (id, from) => {
-        const items = await bounded(redis.lrange(logKey(prefix, id), from, -1), ms);
-        if (items.length === 0 && from === 0) return null;
-        return parse(items);
+        return fromLog(await withTimeout(redis.lrange(logKey(prefix, id), from, -1), ms, 'answer bus'), from);
       },
       requestStop: async (id) => {
-        await bounded(redis.set(stopKey(prefix, id), '1', 'PX', STOP_TTL_MS), ms);
+        await withTimeout(redis.set(stopKey(prefix, id), '1', 'PX', STOP_TTL_MS), ms, 'answer bus');
       },
       close: async () => {
         redis.disconnect();

@@ -1,6 +1,7 @@
 import type { Ratelimit } from '@upstash/ratelimit';
 import { Redis as UpstashRedis } from '@upstash/redis';
 import { Redis as IORedis } from 'ioredis';
+import { withTimeout } from '../timeout.js';
 import { isNoScriptError, ScriptCompat } from './lua-compat.js';
 import { MemoryDb } from './memory.js';
 import { type PolicyOverrides, type PolicyTable, resolvePolicies } from './policies.js';
@@ -63,20 +64,7 @@ export interface LimitStore {
 export const DEFAULT_TIMEOUT_MS = 300;
 export const DEFAULT_WARMUP_TIMEOUT_MS = 600;
 
-class LimitStoreTimeoutError extends Error {
-  constructor(what: string, ms: number) {
-    super(`${what} timed out after ${ms} ms`);
-    this.name = 'LimitStoreTimeoutError';
-  }
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LimitStoreTimeoutError(what, ms)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+export { withTimeout };
 
 function toIntArray(value: unknown, what: string): number[] {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'number' && Number.isFinite(v))) {

@@ -7,7 +7,6 @@ import type { Db } from '../db/index.js';
 import {
   type FeedbackRating,
   type FeedbackReason,
-  files,
   type Message,
   type MessageStatus,
   messageFeedback,
@@ -279,18 +278,4 @@ export async function finishAnswer(
     .where(and(eq(messages.userId, userId), eq(messages.id, id)))
     .returning();
   return row;
-}
-
-/** Marks uploaded images as used in a conversation, so deleting it removes them too. */
-export async function attachFiles(
-  db: Db,
-  userId: string,
-  conversationId: string,
-  fileIds: readonly string[],
-): Promise<void> {
-  if (fileIds.length === 0) return;
-  await db
-    .update(files)
-    .set({ conversationId })
-    .where(and(eq(files.userId, userId), inArray(files.id, [...fileIds])));
 }

@@ -46,7 +46,8 @@ async function bundle(dir: string, name: string, entry: string): Promise<Bundle 
   });
   const outputs = split.metafile.outputs;
   const rel = (f: string) => path.relative(process.cwd(), path.resolve(f));
-  const entryKey = Object.keys(outputs).find((k) => outputs[k]?.entryPoint !== undefined);
+  // Lazily imported modules are entry points of their own in the metafile: match the entry's path.
+  const entryKey = Object.keys(outputs).find((k) => outputs[k]?.entryPoint === entry);
   if (!entryKey) throw new Error(`${entry}: no entry output`);
   // What `import()` of the entry evaluates before answering: the entry and its static chunks.
   const seen = new Set<string>([entryKey]);

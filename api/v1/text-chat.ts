@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { respondChat } from '../../lib/chat/http.js';
 import { ChatContentSchema, ChatResponses, IdempotencyHeaders, StreamQuery } from '../../lib/chat/schemas.js';
 import { type App, createApp } from '../../lib/http/app.js';
-import { requireAuth, requireConsent } from '../../lib/http/auth.js';
+import { requireToken } from '../../lib/http/auth.js';
 import { bearer, jsonBody } from '../../lib/http/openapi.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
 
@@ -29,7 +29,8 @@ const chat = createRoute({
   tags: ['chat'],
   summary: 'Ask a health question; the answer streams as server-sent events',
   security: bearer,
-  middleware: [requireAuth, requireConsent] as const,
+  // The account, its session and consent are checked by the turn's first statement (lib/chat/start.ts).
+  middleware: [requireToken] as const,
   request: { query: StreamQuery, headers: IdempotencyHeaders, body: jsonBody(TextChatBody) },
   responses: ChatResponses,
 });

@@ -4,7 +4,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { respondChat } from '../../lib/chat/http.js';
 import { ChatContentSchema, ChatResponses, IdempotencyHeaders, StreamQuery } from '../../lib/chat/schemas.js';
 import { type App, createApp } from '../../lib/http/app.js';
-import { requireAuth, requireConsent } from '../../lib/http/auth.js';
+import { requireToken } from '../../lib/http/auth.js';
 import { bearer, jsonBody } from '../../lib/http/openapi.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
 
@@ -39,7 +39,8 @@ const chat = createRoute({
     'Every image must be the caller’s and ready: unknown or other users’ ids answer 404, images not ' +
     'completed, deleted or sent in another conversation 422, all before the model is asked.',
   security: bearer,
-  middleware: [requireAuth, requireConsent] as const,
+  // The account, its session and consent are checked by the turn's first statement (lib/chat/start.ts).
+  middleware: [requireToken] as const,
   request: { query: StreamQuery, headers: IdempotencyHeaders, body: jsonBody(VisionChatBody) },
   responses: ChatResponses,
 });

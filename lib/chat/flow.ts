@@ -1,16 +1,22 @@
-// The one owner of a chat turn. A route parses and hands over; `startChat` (a new question) and
-// `startRegeneration` (a stored question answered again) share one order:
-//   1. the Idempotency-Key is claimed, once (a retry gets the stored result, before any limit);
-//   2. triage by the rules, on the question alone (an emergency skips every limit and check);
-//   3. together: the images (plain data, the caller's and ready), the conversation's ownership,
-//      the health profile and history, the limits with the stream slot and token reservation, and
-//      content security on the question;
-//   4. one transaction stores the question and the answer row (and a new conversation);
+// The one owner of a chat turn. A route checks the token's signature, parses and hands over;
+// `startChat` (a new question) and `startRegeneration` (a stored question answered again) share
+// one order:
+//   1. triage by the rules, on the question alone (an emergency skips every limit and check);
+//   2. together: one statement reads the account with its live session (401 when the sign-in has
+//      ended), consent, the conversation's ownership, the health profile and history, and claims
+//      the Idempotency-Key (lib/chat/start.ts); the limits with the stream slot and token
+//      reservation are asked for in one Redis turn; the images are checked; content security
+//      checks the question once the account is known;
+//   3. a retry with a used key is answered from the first request (its slot and reservation given
+//      back; it costs one unit of the per-minute and per-day counters, which cannot be refunded);
+//   4. one statement stores the question and the answer row (and a new conversation);
 //   5. the answer is written in the background (lib/chat/writer.ts), or, for an emergency or a
 //      refused question, is already whole.
 // Anything refused before step 4 frees the key and gives back the slot and reservation.
 import { and, eq, inArray } from 'drizzle-orm';
-import { insertMessage, recentMessages } from '../conversations/messages.js';
+import { getSessionAccount, type SessionAccount } from '../auth/account.js';
+import type { AccessClaims } from '../auth/jwt.js';
+import { insertMessage } from '../conversations/messages.js';
 import { touchConversation } from '../conversations/service.js';
 import { regenerationTarget, supersedeAnswer } from '../conversations/versions.js';
 import type { Db } from '../db/index.js';
@@ -27,22 +33,25 @@ import {
 import { AppError } from '../errors.js';
 import { acquireModelLease, enforceLimit, type ModelLease, NO_LEASE } from '../limits.js';
 import { estimateTokens } from '../llm/tokens.js';
-import { type ModelContext, modelContextFor } from '../members/service.js';
+import type { ModelContext } from '../members/service.js';
 import type { LimitResult } from '../ratelimit/index.js';
 import type { Runtime } from '../runtime.js';
 import { buildSystemPrompt, triage } from '../safety/index.js';
 import { contentCheckEnabled } from '../wechat/content.js';
 import { moderationGuard } from '../wechat/moderation.js';
 import { modelTriage, triageNumbers } from './guards.js';
-import { historyWindow } from './history.js';
+import { type HistoryRow, historyWindow } from './history.js';
 import { claimKey, type IdempotencyScope, releaseKey, requestHash } from './idempotency.js';
 import { type ChatOutcome, type ChatTurn, isOutcome, remember, toOutcome } from './outcome.js';
+import { readTurnStart } from './start.js';
 import { titleFromQuestion } from './title.js';
 import { type AnswerGuard, BLOCKED_NOTICE, startAnswer } from './writer.js';
 
-export type ChatUser = { id: string; openid: string; role: 'user' | 'admin' };
-/** Who asks and where: the runtime, the signed-in user, the request id for logs. */
-export type ChatCtx = { rt: Runtime; user: ChatUser; requestId: string };
+/**
+ * Who asks and where: the runtime, the access token's verified claims (the account and its session
+ * are checked by the turn's first statement), the request id for logs.
+ */
+export type ChatCtx = { rt: Runtime; claims: AccessClaims; requestId: string };
 
 export type ChatInput = {
   /** The function's name: Idempotency-Keys are per user and route. */
@@ -55,9 +64,11 @@ export type ChatInput = {
 };
 
 export type ChatStart =
-  | { kind: 'replay'; outcome: ChatOutcome }
+  | { kind: 'replay'; outcome: ChatOutcome; account: SessionAccount }
   | {
       kind: 'answer';
+      /** The caller's account, as the turn's first statement found it. */
+      account: SessionAccount;
       turn: ChatTurn;
       /** Settles once the answer is stored (at once for an emergency or a refused question). */
       outcome: Promise<ChatOutcome>;
@@ -82,42 +93,36 @@ function estimateTurnTokens(rt: Runtime, content: string, imageCount: number): n
   );
 }
 
-/** The chat limits, the stream slot and the token reservation, asked for together. */
+/**
+ * The chat limits, the stream slot and the token reservation, asked for together. A refused
+ * counter throws (giving the lease back); the lease's own refusal (slot or quota) is handed back
+ * settled, so a turn whose account has another role than its token can ask again with that role.
+ */
 async function passLimits(
   rt: Runtime,
-  user: ChatUser,
+  user: { id: string; role: SessionAccount['role'] },
   estimate: number,
-): Promise<{ lease: ModelLease; limits: LimitResult[] }> {
-  const settled = await Promise.allSettled([
+): Promise<{ lease: PromiseSettledResult<ModelLease>; limits: LimitResult[] }> {
+  const [minute, day, global, lease] = await Promise.allSettled([
     enforceLimit(rt, 'chat:user:minute', user.id),
     enforceLimit(rt, 'chat:user:day', user.id),
     enforceLimit(rt, 'global', 'all'),
     acquireModelLease(rt, user, estimate),
   ]);
-  const [minute, day, global, lease] = settled;
-  const refused = settled.find((s) => s.status === 'rejected');
+  const counters = [minute, day, global];
+  const refused = counters.find((s) => s.status === 'rejected');
   if (refused) {
     if (lease.status === 'fulfilled') await lease.value.finish(0);
     throw refused.reason;
   }
-  const limits = [minute, day, global]
-    .map((s) => (s.status === 'fulfilled' ? s.value : null))
-    .filter((r): r is LimitResult => r !== null);
-  return { lease: lease.status === 'fulfilled' ? lease.value : NO_LEASE, limits };
+  const limits = counters.map((s) => (s as PromiseFulfilledResult<LimitResult>).value);
+  return { lease, limits };
 }
 
 async function isRiskyQuestion(rt: Runtime, openid: string, content: string): Promise<boolean> {
   if (!contentCheckEnabled(rt)) return false;
   const { checkText } = await import('../wechat/content.js');
   return (await checkText(rt, { content, openid, scene: 2 })) === 'risky';
-}
-
-/** Gives back whatever a refused turn held, and frees its key. */
-async function settleAll<T>(parts: Promise<T>[]): Promise<T[]> {
-  const settled = await Promise.allSettled(parts);
-  const refused = settled.find((s) => s.status === 'rejected');
-  if (refused) throw refused.reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 
 /** What one turn asks and how it is stored: a new question (chat) or a stored one (regenerate). */
@@ -147,11 +152,12 @@ async function withKey(
   const db = await ctx.rt.db();
   let scope: IdempotencyScope | undefined;
   if (key) {
-    scope = { userId: ctx.user.id, route, key };
+    scope = { userId: ctx.claims.sub, route, key };
     const claim = await claimKey(db, scope, requestHash(body), ctx.rt.now());
     if (!claim.claimed) {
       if (!isOutcome(claim.result)) throw new AppError('CONFLICT', 'stored result unreadable; use a new key');
-      return { kind: 'replay', outcome: claim.result };
+      const account = await requireAccount(ctx);
+      return { kind: 'replay', outcome: claim.result, account };
     }
   }
   try {
@@ -163,28 +169,34 @@ async function withKey(
 }
 
 /** POST /text-chat and /vision-chat. */
-export function startChat(ctx: ChatCtx, input: ChatInput): Promise<ChatStart> {
+export async function startChat(ctx: ChatCtx, input: ChatInput): Promise<ChatStart> {
   const { body } = input;
-  return withKey(ctx, input.route, input.idempotencyKey, body, async (scope) => {
-    const db = await ctx.rt.db();
-    const now = ctx.rt.now();
-    return runTurn(ctx, scope, {
+  const db = await ctx.rt.db();
+  const now = ctx.rt.now();
+  const userId = ctx.claims.sub;
+  const key = input.idempotencyKey
+    ? { scope: { userId, route: input.route, key: input.idempotencyKey }, hash: requestHash(body) }
+    : undefined;
+  return runTurn(
+    ctx,
+    {
       route: input.route,
       content: body.content,
       imageIds: body.imageIds ?? [],
       conversationId: body.conversationId,
       memberId: body.memberId,
       model: input.model,
-      store: (emergency, blocked, memberId) =>
-        storeTurn(db, ctx.user.id, body, now, emergency, blocked, memberId),
-    });
-  });
+      store: (emergency, blocked, memberId) => storeTurn(db, userId, body, now, emergency, blocked, memberId),
+    },
+    key,
+  );
 }
 
 /**
  * POST /conversations/:id/messages/:messageId/regenerate: a new answer to the same question (with
  * its images), exactly as chat asks (idempotency, triage, limits, quota, content security); the
- * earlier answer is kept as an earlier version.
+ * earlier answer is kept as an earlier version. The key is claimed before the target is read, so
+ * a retry is answered even after the answer it made became the conversation's last.
  */
 export function startRegeneration(
   ctx: ChatCtx,
@@ -193,82 +205,158 @@ export function startRegeneration(
   const route = 'regenerate';
   const { conversationId, messageId } = input;
   return withKey(ctx, route, input.idempotencyKey, { conversationId, messageId }, async (scope) => {
-    const { rt, user } = ctx;
+    const { rt } = ctx;
+    const userId = ctx.claims.sub;
     const db = await rt.db();
     const now = rt.now();
-    const { question } = await regenerationTarget(db, user.id, conversationId, messageId, { now });
-    return runTurn(ctx, scope, {
-      route,
-      content: question.content,
-      imageIds: question.imageIds,
-      conversationId,
-      model: question.imageIds.length ? rt.config.VISION_MODEL : rt.config.CHAT_MODEL,
-      historyBeforeSeq: question.seq,
-      store: (emergency, blocked) =>
-        db.transaction(async (tx) => {
-          const s = await supersedeAnswer(tx, user.id, conversationId, messageId, { now });
-          const assistantMessage = await insertMessage(tx, user.id, conversationId, {
-            ...answerRow(emergency, blocked),
-            createdAt: now,
-            ...s.next,
-          });
-          await touchConversation(tx, user.id, conversationId, now);
-          return { conversationId, userMessage: s.question, assistantMessage };
-        }),
-    });
+    const { question } = await regenerationTarget(db, userId, conversationId, messageId, { now });
+    return runTurn(
+      ctx,
+      {
+        route,
+        content: question.content,
+        imageIds: question.imageIds,
+        conversationId,
+        model: question.imageIds.length ? rt.config.VISION_MODEL : rt.config.CHAT_MODEL,
+        historyBeforeSeq: question.seq,
+        store: (emergency, blocked) =>
+          db.transaction(async (tx) => {
+            const s = await supersedeAnswer(tx, userId, conversationId, messageId, { now });
+            const assistantMessage = await insertMessage(tx, userId, conversationId, {
+              ...answerRow(emergency, blocked),
+              createdAt: now,
+              ...s.next,
+            });
+            await touchConversation(tx, userId, conversationId, now);
+            return { conversationId, userMessage: s.question, assistantMessage };
+          }),
+      },
+      undefined,
+      scope,
+    );
   });
 }
 
+const unauthorized = () => new AppError('UNAUTHORIZED', 'missing or invalid access token');
+
+/** The live session's account (a replay read apart from a turn's first statement). */
+async function requireAccount(ctx: ChatCtx): Promise<SessionAccount> {
+  const account = await getSessionAccount(await ctx.rt.db(), ctx.claims);
+  if (!account) throw unauthorized();
+  return account;
+}
+
+/** What the turn's first statement decided: go ahead with the account and context, or replay. */
+type Gate =
+  | { replay: ChatOutcome; account: SessionAccount }
+  | { replay: null; account: SessionAccount; context: ModelContext; history: HistoryRow[] };
+
+/**
+ * One turn. `key` is claimed by the turn's first statement (chat); `claimed` is a key its caller
+ * claimed already and frees itself on refusal (regenerate).
+ */
 async function runTurn(
   ctx: ChatCtx,
-  scope: IdempotencyScope | undefined,
   spec: TurnSpec,
+  key: { scope: IdempotencyScope; hash: string } | undefined,
+  claimed?: IdempotencyScope,
 ): Promise<ChatStart> {
-  const { rt, user } = ctx;
+  const { rt, claims } = ctx;
   const db = await rt.db();
   const now = rt.now();
   let lease: ModelLease = NO_LEASE;
+  /** The key this turn claimed, freed if the turn is refused. */
+  let owned: IdempotencyScope | undefined;
+  const refuse = async (err: unknown): Promise<never> => {
+    await lease.finish(0);
+    if (owned) await releaseKey(db, owned).catch(() => undefined);
+    throw err;
+  };
   // Warning signs are answered whatever the limits say: that answer costs no model call.
   const found: Triage | null = triage(spec.content, triageNumbers(rt));
   const emergency = found ? { ...found, source: 'rules' as const } : null;
   const { imageIds, conversationId } = spec;
-  const [images, context, earlier, limited, risky] = await settleAll<unknown>([
+  const estimate = estimateTurnTokens(rt, spec.content, imageIds.length);
+
+  const gate: Promise<Gate> = readTurnStart(
+    db,
+    claims,
+    {
+      conversationId,
+      memberId: spec.memberId,
+      historyMax: emergency || !conversationId ? 0 : HISTORY_SCAN,
+      historyBeforeSeq: spec.historyBeforeSeq,
+      claim: key,
+    },
+    now,
+  ).then(async (start): Promise<Gate> => {
+    if (key && start.claimed) owned = key.scope;
+    const account = start.account;
+    if (!account) throw unauthorized();
+    // Chat processes health data: only after the current consent version is accepted.
+    if (account.acceptedConsentVersion !== rt.config.CONSENT_VERSION) {
+      throw new AppError('CONSENT_REQUIRED', 'please accept the current privacy consent first');
+    }
+    if (key && !start.claimed) {
+      // Taken: the stored result of a finished first request, 422, 409, or taken over when stale.
+      const claim = await claimKey(db, key.scope, key.hash, now);
+      if (!claim.claimed) {
+        if (!isOutcome(claim.result))
+          throw new AppError('CONFLICT', 'stored result unreadable; use a new key');
+        return { replay: claim.result, account };
+      }
+      owned = key.scope;
+    }
+    // The conversation's and the member's ownership (404), and whom the model is told about: the
+    // member's age, gender and profile, else the account holder's.
+    return { replay: null, account, context: start.context(), history: start.history };
+  });
+  const caller = { id: claims.sub, role: claims.role };
+  const [gated, images, limited, risky] = await Promise.allSettled([
+    gate,
     imageIds.length
       ? import('../uploads/chat-images.js').then((m) =>
-          m.checkChatImages(rt, user.id, imageIds, conversationId),
+          m.checkChatImages(rt, caller.id, imageIds, conversationId),
         )
-      : Promise.resolve([]),
-    // The conversation's and the member's ownership (404), and whom the model is told about: the
-    // member's age, gender and profile, else the account holder's (consent is required on chat
-    // routes, so the profile may be part of the model's context).
-    modelContextFor(db, user.id, { conversationId, memberId: spec.memberId }, now),
-    emergency || !conversationId
-      ? Promise.resolve([])
-      : recentMessages(db, user.id, conversationId, HISTORY_SCAN, { beforeSeq: spec.historyBeforeSeq }),
+      : Promise.resolve([] as FileRow[]),
     emergency
-      ? Promise.resolve({ lease: NO_LEASE, limits: [] })
-      : passLimits(rt, user, estimateTurnTokens(rt, spec.content, imageIds.length)).then((r) => {
-          lease = r.lease;
+      ? Promise.resolve({ lease: { status: 'fulfilled', value: NO_LEASE } as const, limits: [] })
+      : passLimits(rt, caller, estimate).then((r) => {
+          if (r.lease.status === 'fulfilled') lease = r.lease.value;
           return r;
         }),
     // Content security only for what would reach the model: emergency guidance is never withheld.
-    emergency ? Promise.resolve(false) : isRiskyQuestion(rt, user.openid, spec.content),
-  ]).catch(async (err: unknown) => {
+    emergency
+      ? Promise.resolve(false)
+      : gate.then((g) => (g.replay ? false : isRiskyQuestion(rt, g.account.openid, spec.content))),
+  ]);
+  // The account and the key decide first: a retry is answered whatever the limits say now.
+  if (gated.status === 'rejected') return refuse(gated.reason);
+  const g = gated.value;
+  if (g.replay) {
     await lease.finish(0);
-    throw err;
-  });
-  const blocked = risky === true;
-  const person = context as ModelContext;
+    return { kind: 'replay', outcome: g.replay, account: g.account };
+  }
+  for (const s of [images, limited, risky]) if (s.status === 'rejected') return refuse(s.reason);
+  const value = <T>(s: PromiseSettledResult<T>) => (s as PromiseFulfilledResult<T>).value;
+  const { account, context: person } = g;
+  let leased = value(limited).lease;
+  if (!emergency && account.role !== caller.role) {
+    // The token was minted before a role change: the quota follows the account's role.
+    await lease.finish(0);
+    lease = NO_LEASE;
+    [leased] = await Promise.allSettled([acquireModelLease(rt, account, estimate)]);
+  }
+  if (leased.status === 'rejected') return refuse(leased.reason);
+  lease = leased.value;
+  const blocked = value(risky) === true;
   const guidance = emergency && forPerson(emergency, person);
-  const stored = await spec.store(guidance, blocked, person.memberId).catch(async (err: unknown) => {
-    await lease.finish(0);
-    throw err;
-  });
+  const stored = await spec.store(guidance, blocked, person.memberId).catch(refuse);
   const turn: ChatTurn = {
-    userId: user.id,
+    userId: account.id,
     route: spec.route,
     ...stored,
-    openid: user.openid,
+    openid: account.openid,
     systemPrompt: buildSystemPrompt({
       healthProfile: emergency ? null : person.healthProfile,
       person,
@@ -276,24 +364,21 @@ async function runTurn(
       emergencyNumber: rt.config.EMERGENCY_NUMBER,
       crisisLine: rt.config.CRISIS_LINE,
     }),
-    history: historyWindow(
-      earlier as Awaited<ReturnType<typeof recentMessages>>,
-      rt.config.HISTORY_TOKEN_BUDGET,
-    ),
-    idempotency: scope,
+    history: historyWindow(g.history, rt.config.HISTORY_TOKEN_BUDGET),
+    idempotency: owned ?? claimed,
   };
-  const { limits } = limited as { limits: LimitResult[] };
+  const { limits } = value(limited);
   if (guidance || blocked) {
     await lease.finish(0);
     const outcome = toOutcome(turn, turn.assistantMessage, null);
     await remember(rt, db, turn, outcome);
-    return { kind: 'answer', turn, outcome: Promise.resolve(outcome), limits };
+    return { kind: 'answer', account, turn, outcome: Promise.resolve(outcome), limits };
   }
-  const rows = images as FileRow[];
+  const rows = value(images);
   const guards = [
     modelTriage(rt, spec.content, ctx.requestId),
-    moderationGuard(rt, user.openid, BLOCKED_NOTICE, { requestId: ctx.requestId }),
-  ].filter((g): g is AnswerGuard => g !== null);
+    moderationGuard(rt, account.openid, BLOCKED_NOTICE, { requestId: ctx.requestId }),
+  ].filter((x): x is AnswerGuard => x !== null);
   const outcome = startAnswer(
     rt,
     turn,
@@ -307,7 +392,7 @@ async function runTurn(
     },
     guards,
   );
-  return { kind: 'answer', turn, outcome, limits };
+  return { kind: 'answer', account, turn, outcome, limits };
 }
 
 const WHO: Record<Exclude<Relation, 'self'>, string> = {

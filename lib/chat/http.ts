@@ -7,7 +7,7 @@ import { streamSSE } from 'hono/streaming';
 import { messages } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { AppContext } from '../http/app.js';
-import { currentUser } from '../http/auth.js';
+import { accessClaims, authorize, currentUser } from '../http/auth.js';
 import { showLimit } from '../http/limits.js';
 import { errorFields } from '../logger.js';
 import { type ChatCtx, type ChatInput, type ChatStart, startChat } from './flow.js';
@@ -76,12 +76,14 @@ function replay(c: AppContext, outcome: ChatOutcome, stream: boolean): Response 
 
 /** Who asks, for the chat flow. */
 export function chatCtx(c: AppContext): ChatCtx {
-  return { rt: c.get('rt'), user: currentUser(c), requestId: c.get('requestId') };
+  return { rt: c.get('rt'), claims: accessClaims(c), requestId: c.get('requestId') };
 }
 
 /** A started turn as JSON (stream=false) or as a stream that follows the answer. */
 export async function respondTurn(c: AppContext, start: ChatStart, stream: boolean): Promise<Response> {
   const rt = c.get('rt');
+  // The account came with the turn's first statement (the route checked only the token).
+  authorize(c, start.account);
   if (start.kind === 'replay') return replay(c, start.outcome, stream);
   for (const l of start.limits) showLimit(c, l);
   // The answer is written to its end whoever waits for it: a client leaving changes nothing here.

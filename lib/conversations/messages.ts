@@ -151,33 +151,6 @@ export async function listMessages(
   };
 }
 
-/**
- * The newest `max` messages of a conversation, newest first (the model's history window): the
- * current version of each answer only, so a regenerated answer's earlier versions are not resent.
- */
-export async function recentMessages(
-  db: Db,
-  userId: string,
-  conversationId: string,
-  max: number,
-  /** Only messages before this one (a regenerated answer's question: `supersedeAnswer().question.seq`). */
-  opts: { beforeSeq?: number } = {},
-): Promise<Pick<Message, 'role' | 'content' | 'status'>[]> {
-  return db
-    .select({ role: messages.role, content: messages.content, status: messages.status })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.userId, userId),
-        eq(messages.conversationId, conversationId),
-        isNull(messages.supersededAt),
-        opts.beforeSeq !== undefined ? lt(messages.seq, opts.beforeSeq) : undefined,
-      ),
-    )
-    .orderBy(desc(messages.seq))
-    .limit(max);
-}
-
 export type NewTurnMessage = {
   role: 'user' | 'assistant';
   content: string;

@@ -2,8 +2,10 @@
 // user's member is 404 everywhere it can be named), the model told about the member instead of
 // the account holder, and deleting a member (or the account) taking its conversations and records.
 import { eq, inArray } from 'drizzle-orm';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
+import { readTurnStart } from '../../lib/chat/start.js';
 import {
   auditLog,
   conversations,
@@ -13,7 +15,7 @@ import {
   labResults,
   messages,
 } from '../../lib/db/schema.js';
-import { mayBeUnder14, modelContextFor } from '../../lib/members/service.js';
+import { mayBeUnder14 } from '../../lib/members/service.js';
 import { buildSystemPrompt } from '../../lib/safety/prompt.js';
 import { createHarness, type Harness, type Json } from '../helpers/harness.js';
 import { startTestStorage, type TestStorage } from '../helpers/storage.js';
@@ -155,9 +157,14 @@ describe('members', () => {
     });
     expect(chat.status).toBe(404);
     expect(mock.requests).toHaveLength(0);
-    await expect(modelContextFor(await h.rt.db(), bob.userId, { memberId: id }, NOW)).rejects.toMatchObject({
-      code: 'NOT_FOUND',
-    });
+    const bobsStart = await readTurnStart(
+      await h.rt.db(),
+      { sub: bob.userId, sid: String(decodeJwt(bob.token).sid) },
+      { memberId: id, historyMax: 0 },
+      NOW,
+    );
+    expect(bobsStart.account?.id).toBe(bob.userId);
+    expect(() => bobsStart.context()).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     // Still Alice's, unchanged.
     const list = await h.call('GET', '/users/me/members', { token: alice.token });
     expect(list.json.items.find((x: Json) => x.id === id)?.name).toBe('妈妈');

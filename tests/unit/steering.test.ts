@@ -3,15 +3,12 @@
 // feedback (routes, admin list, export, account deletion), costs and the usage report, and the
 // configuration of fallbacks and prices.
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { historyWindow } from '../../lib/chat/history.js';
+import { readTurnStart } from '../../lib/chat/start.js';
 import { ConfigError, loadConfig } from '../../lib/config/index.js';
-import {
-  finishAnswer,
-  insertMessage,
-  recentMessages,
-  WRITING_MAX_MS,
-} from '../../lib/conversations/messages.js';
+import { finishAnswer, insertMessage, WRITING_MAX_MS } from '../../lib/conversations/messages.js';
 import { createConversation } from '../../lib/conversations/service.js';
 import { supersedeAnswer } from '../../lib/conversations/versions.js';
 import { type Message, messageFeedback, messages } from '../../lib/db/schema.js';
@@ -184,10 +181,18 @@ describe('answer versions', () => {
     expect(q2.version).toBeUndefined();
     expect(q2.feedback).toBeUndefined();
 
-    const history = historyWindow(await recentMessages(db(), alice.userId, c, 100), 3_000);
+    const claims = { sub: alice.userId, sid: String(decodeJwt(alice.token).sid) };
+    const read = (beforeSeq?: number) =>
+      readTurnStart(
+        db(),
+        claims,
+        { conversationId: c, historyMax: 100, historyBeforeSeq: beforeSeq },
+        new Date(),
+      );
+    const history = historyWindow((await read()).history, 3_000);
     expect(history.map((m) => m.content)).toEqual(['第一问', '第一答', '第二问', '第三版回答']);
     // What a regeneration of the last answer sends: the history before its question.
-    const before = await recentMessages(db(), alice.userId, c, 100, { beforeSeq: second.question.seq });
+    const before = (await read(second.question.seq)).history;
     expect(historyWindow(before, 3_000).map((m) => m.content)).toEqual(['第一问', '第一答']);
 
     for (const id of [second.answer.id, v2.id, v3.id]) {

@@ -1,0 +1,131 @@
+// A chat turn's first statement (lib/chat/start.ts) checks what the route no longer does before
+// the flow starts: the session behind a validly signed token, consent, ownership, and the
+// Idempotency-Key, claimed in the same statement and freed when the turn is refused.
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
+import { idempotencyKeys, messages, users } from '../../lib/db/schema.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+
+let h: Harness;
+let mock: MockLlm;
+
+beforeAll(async () => {
+  mock = await startMockLlm();
+  h = await createHarness({
+    env: { OPENAI_BASE_URL: mock.baseURL, OPENAI_API_KEY: 'test', LLM_MAX_RETRIES: '0' },
+  });
+});
+afterAll(async () => {
+  await h?.close();
+  await mock?.close();
+});
+beforeEach(() => mock.reset());
+
+const chat = (token: string, body: Record<string, unknown>, key?: string) =>
+  h.call('POST', '/text-chat?stream=false', {
+    token,
+    body,
+    ...(key ? { headers: { 'idempotency-key': key } } : {}),
+  });
+
+async function storedQuestions(userId: string): Promise<number> {
+  const db = await h.rt.db();
+  const rows = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.userId, userId), eq(messages.role, 'user')));
+  return rows.length;
+}
+
+async function keyRow(userId: string, key: string) {
+  const db = await h.rt.db();
+  const [row] = await db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
+  return row;
+}
+
+describe('a chat turn checks the session in its first statement', () => {
+  it('a logged-out session’s token is 401: nothing stored, no model call, no key kept', async () => {
+    const u = await h.user('start-logout');
+    expect((await h.call('POST', '/users/logout', { body: { refreshToken: u.refresh } })).status).toBe(204);
+    const r = await chat(u.token, { content: '最近总是失眠怎么办' }, 'key-after-logout');
+    expect(r.status).toBe(401);
+    expect(r.json.error.code).toBe('UNAUTHORIZED');
+    expect(mock.requests).toHaveLength(0);
+    expect(await storedQuestions(u.userId)).toBe(0);
+    expect(await keyRow(u.userId, 'key-after-logout')).toBeUndefined();
+  });
+
+  it('an emergency from an ended session is 401 too (the guidance is stored for live accounts only)', async () => {
+    const u = await h.user('start-logout-emergency');
+    await h.call('POST', '/users/logout', { body: { refreshToken: u.refresh } });
+    const r = await chat(u.token, { content: '我爸突然胸口剧痛，喘不上气' });
+    expect(r.status).toBe(401);
+    expect(await storedQuestions(u.userId)).toBe(0);
+  });
+
+  it('without the current consent it is 403 CONSENT_REQUIRED and the key is freed', async () => {
+    const u = await h.login('start-no-consent');
+    const r = await chat(u.token, { content: '感冒了吃什么好' }, 'key-no-consent');
+    expect(r.status).toBe(403);
+    expect(r.json.error.code).toBe('CONSENT_REQUIRED');
+    expect(await keyRow(u.userId, 'key-no-consent')).toBeUndefined();
+    expect(mock.requests).toHaveLength(0);
+  });
+
+  it('a key claimed by a turn refused for another user’s conversation can be used again', async () => {
+    const alice = await h.user('start-alice');
+    const bob = await h.user('start-bob');
+    const first = await chat(alice.token, { content: '头疼怎么办' });
+    expect(first.status).toBe(200);
+    const theirs = first.json.conversationId as string;
+    const refused = await chat(bob.token, { conversationId: theirs, content: '头疼怎么办' }, 'key-reused');
+    expect(refused.status).toBe(404);
+    expect(await keyRow(bob.userId, 'key-reused')).toBeUndefined();
+    const again = await chat(bob.token, { content: '头疼怎么办' }, 'key-reused');
+    expect(again.status).toBe(200);
+    expect((await keyRow(bob.userId, 'key-reused'))?.status).toBe('done');
+  });
+
+  it('a retry with the same key is answered from the first, with one model call in all', async () => {
+    const u = await h.user('start-retry');
+    const body = { content: '孩子咳嗽两天了，需要注意什么' };
+    const a = await chat(u.token, body, 'key-retry');
+    const b = await chat(u.token, body, 'key-retry');
+    expect(a.status).toBe(200);
+    expect(b.status).toBe(200);
+    expect(b.json.assistantMessage.id).toBe(a.json.assistantMessage.id);
+    expect(mock.requests).toHaveLength(1);
+    expect(await storedQuestions(u.userId)).toBe(1);
+  });
+
+  it('a role changed after the token was minted: the quota follows the account as stored', async () => {
+    // A user's daily quota too small for one turn, an administrator's large enough.
+    const q = await createHarness({
+      env: {
+        OPENAI_BASE_URL: mock.baseURL,
+        OPENAI_API_KEY: 'test',
+        LLM_MAX_RETRIES: '0',
+        DAILY_TOKEN_QUOTA_USER: '10',
+        DAILY_TOKEN_QUOTA_ADMIN: '10000000',
+      },
+    });
+    try {
+      const plain = await q.user('start-plain');
+      const promoted = await q.user('start-promoted');
+      await (await q.rt.db()).update(users).set({ role: 'admin' }).where(eq(users.id, promoted.userId));
+      const ask = (token: string) =>
+        q.call('POST', '/text-chat?stream=false', { token, body: { content: '经常口腔溃疡是什么原因' } });
+      const refused = await ask(plain.token);
+      expect(refused.status).toBe(429);
+      const r = await ask(promoted.token);
+      expect(r.status).toBe(200);
+      expect(r.json.assistantMessage.status).toBe('complete');
+    } finally {
+      await q.close();
+    }
+  });
+});

@@ -22,6 +22,8 @@ const BASELINE = 'hello (bare Hono)';
 type Bundle = {
   name: string;
   entryFile: string;
+  /** The entry of the build with packages inlined (split, minified). */
+  inlinedFile: string;
   startBytes: number;
   allBytes: number;
   fullBytes: number;
@@ -84,9 +86,35 @@ async function bundle(dir: string, name: string, entry: string): Promise<Bundle 
     logLevel: 'silent',
     metafile: true,
   });
+  // Packages inlined too (native sharp and PGlite's wasm excepted), split as above: what a
+  // bundling build step would deploy. Timed beside the per-file output to show what it would save.
+  const inlinedDir = `${outdir}_inlined`;
+  const inlined = await build({
+    entryPoints: { index: entry },
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    external: ['sharp', '@electric-sql/pglite', 'pg-native'],
+    outdir: inlinedDir,
+    outExtension: { '.js': '.mjs' },
+    minify: true,
+    logLevel: 'silent',
+    metafile: true,
+    // CommonJS packages inlined into ESM call require(): give them one.
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+  });
+  const inlinedEntry = Object.keys(inlined.metafile.outputs).find(
+    (k) => inlined.metafile.outputs[k]?.entryPoint === entry,
+  );
+  if (!inlinedEntry) throw new Error(`${entry}: no inlined entry output`);
   return {
     name,
     entryFile: path.resolve(entryKey),
+    inlinedFile: path.resolve(inlinedEntry),
     startBytes: size(seen),
     allBytes: size(Object.keys(outputs)),
     fullBytes: full.outputFiles.reduce((n, f) => n + f.contents.length, 0),
@@ -211,6 +239,9 @@ export type ColdImportRow = {
   medianMs: number;
   /** Median over the bare Hono function's median in the same run. */
   ratio: number;
+  /** The same function bundled with its packages inlined, and its ratio to the bare function so bundled. */
+  inlinedMs: number;
+  inlinedRatio: number;
   /** Bundled code a cold import evaluates (entry + static chunks; packages not counted). */
   startKb: number;
   /** All bundled code of the function, lazy chunks included (packages not counted). */
@@ -275,15 +306,25 @@ export async function coldImports(
     const bundles: (Bundle & { entry: string; meta: Metafile })[] = [];
     for (const [name, entry] of entries) bundles.push({ ...(await bundle(dir, name, entry)), entry });
     const times = new Map<string, number[]>(bundles.map((b) => [b.name, []]));
+    const inlinedTimes = new Map<string, number[]>(bundles.map((b) => [b.name, []]));
     // Interleaved, so background load affects every function alike.
-    for (let i = 0; i < runs; i++) for (const b of bundles) times.get(b.name)?.push(timeImport(b.entryFile));
+    for (let i = 0; i < runs; i++) {
+      for (const b of bundles) {
+        times.get(b.name)?.push(timeImport(b.entryFile));
+        inlinedTimes.get(b.name)?.push(timeImport(b.inlinedFile));
+      }
+    }
     const base = median(times.get(BASELINE) ?? []);
+    const inlinedBase = median(inlinedTimes.get(BASELINE) ?? []);
     const rows = bundles.map((b) => {
       const m = median(times.get(b.name) ?? []);
+      const im = median(inlinedTimes.get(b.name) ?? []);
       return {
         name: b.name,
         medianMs: Math.round(m * 10) / 10,
         ratio: Math.round((m / base) * 10) / 10,
+        inlinedMs: Math.round(im * 10) / 10,
+        inlinedRatio: Math.round((im / inlinedBase) * 10) / 10,
         startKb: Math.round(b.startBytes / 1024),
         ownKb: Math.round(b.allBytes / 1024),
         fullKb: Math.round(b.fullBytes / 1024),

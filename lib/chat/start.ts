@@ -2,8 +2,8 @@
 // account with its live session (so the route checks only the token's signature), the
 // conversation's ownership, the family member it is about, the health profile the model is told,
 // the recent history, and the Idempotency-Key claimed (inserted only for a live account).
-// `modelContextFor` (lib/members/service.ts) is the same decision over separate queries; the
-// tests hold both to the same answers.
+// A conversation keeps the member it was started for; a new one takes `memberId`. Another user's
+// conversation or member is 404; a memberId that contradicts the conversation's is 422.
 import { sql } from 'drizzle-orm';
 import { liveSession, type SessionAccount } from '../auth/account.js';
 import type { AccessClaims } from '../auth/jwt.js';
@@ -148,7 +148,7 @@ const emptyContext: ModelContext = {
   relation: null,
 };
 
-/** The same decision as modelContextFor: 404 for another's conversation or member, 422 for a clash. */
+/** Whom the model is told about: 404 for another's conversation or member, 422 for a clash. */
 function contextOf(
   row: Row,
   account: AccountJson,

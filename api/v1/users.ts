@@ -5,6 +5,7 @@ import { endSession, rotateSession } from '../../lib/auth/sessions.js';
 import { AppError } from '../../lib/errors.js';
 import { type App, createApp } from '../../lib/http/app.js';
 import { currentUser, requireAuth } from '../../lib/http/auth.js';
+import { requestCtx } from '../../lib/http/context.js';
 import { clientIp, showLimit } from '../../lib/http/limits.js';
 import { bearer, errors, IsoDate, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
 import { errorFields } from '../../lib/logger.js';
@@ -213,7 +214,7 @@ export function build(runtime: () => Runtime = getRuntime): App {
   app.openapi(login, async (c) => {
     const rt = c.get('rt');
     const { pair, user, limits } = await signIn(
-      { rt, requestId: c.get('requestId'), clientKey: clientIp(c) },
+      { ...requestCtx(c), clientKey: clientIp(c) },
       c.req.valid('json'),
     );
     for (const l of limits) showLimit(c, l);

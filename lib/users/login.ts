@@ -5,17 +5,18 @@
 import { audit } from '../audit.js';
 import { startSession, type TokenPair } from '../auth/sessions.js';
 import { code2session } from '../auth/wechat.js';
+import type { RequestCtx } from '../context.js';
 import type { User } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { enforceLimit } from '../limits.js';
 import type { LimitResult } from '../ratelimit/index.js';
-import type { Runtime } from '../runtime.js';
 import { upsertUserByOpenid } from './service.js';
 
 /** `dev:<name>`: development sign-in, only without WeChat credentials and never in production. */
 const DEV_CODE = /^dev:([A-Za-z0-9_.-]{1,64})$/;
 
-export type LoginCtx = { rt: Runtime; requestId: string; clientKey: string };
+/** `clientKey`: the caller's address as the per-address limiter knows it. */
+export type LoginCtx = RequestCtx & { clientKey: string };
 
 export async function signIn(
   ctx: LoginCtx,

@@ -3,7 +3,14 @@
 // (sign-in, logout, refresh-token reuse, consent, deletion), or never started (export).
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog, consents, deletionJobs, refreshTokens, users } from '../../lib/db/schema.js';
+import {
+  auditLog,
+  consents,
+  deletionJobs,
+  familyMembers,
+  refreshTokens,
+  users,
+} from '../../lib/db/schema.js';
 import { createHarness, type Harness, type Json } from '../helpers/harness.js';
 
 describe('audit rows in the transaction of their change', () => {
@@ -122,5 +129,26 @@ describe('audit rows in the transaction of their change', () => {
     const r = await h.call('GET', '/users/me/export', { token: u.token });
     expectInternal(r);
     expect(r.text).not.toContain('health-assistant-export');
+  });
+
+  it('a guardian’s consent whose audit row fails is not stored: no member, no consent on a member', async () => {
+    const u = await h.user('guardian');
+    const child = { name: '小明', relation: 'child', birthYear: new Date().getUTCFullYear() - 5 };
+    await refuse('member.guardian_consent');
+    const body = { ...child, guardianConsent: true };
+    expectInternal(await h.call('POST', '/users/me/members', { token: u.token, body }));
+    expect(await h.db.db.select().from(familyMembers).where(eq(familyMembers.userId, u.userId))).toEqual([]);
+
+    const adult = await h.call('POST', '/users/me/members', {
+      token: u.token,
+      body: { name: '老王', relation: 'parent', birthYear: 1950 },
+    });
+    expect(adult.status).toBe(201);
+    const patch = { guardianConsent: true };
+    const path = `/users/me/members/${adult.json.id}`;
+    expectInternal(await h.call('PATCH', path, { token: u.token, body: patch }));
+    const [row] = await h.db.db.select().from(familyMembers).where(eq(familyMembers.id, adult.json.id));
+    expect(row?.guardianConsentAt).toBeNull();
+    expect(await actions(u.userId)).not.toContain('member.guardian_consent');
   });
 });

@@ -1,11 +1,10 @@
 // Family members (/users/me/members), mounted by the users function: each with its own health
 // profile; deleting one deletes its conversations and lab reports.
 import { createRoute, z } from '@hono/zod-openapi';
-import { audit } from '../../lib/audit.js';
 import { deleteConversationObjects } from '../../lib/conversations/delete.js';
-import type { FamilyMember } from '../../lib/db/schema.js';
-import type { App, AppContext } from '../../lib/http/app.js';
+import type { App } from '../../lib/http/app.js';
 import { currentUser, requireAuth, requireConsent } from '../../lib/http/auth.js';
+import { userCtx } from '../../lib/http/context.js';
 import { bearer, errors, IdParam, IsoDate, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
 import {
   createMember,
@@ -111,18 +110,6 @@ const remove = createRoute({
   responses: { 204: { description: 'Deleted' }, ...errors(401, 404) },
 });
 
-/** Recorded when the guardian's consent is given (the member row keeps the latest one). */
-async function auditConsent(c: AppContext, after: FamilyMember): Promise<void> {
-  await audit(await c.get('rt').db(), {
-    actorId: currentUser(c).id,
-    action: 'member.guardian_consent',
-    targetType: 'member',
-    targetId: after.id,
-    requestId: c.get('requestId'),
-    meta: { version: after.guardianConsentVersion },
-  });
-}
-
 export function register(app: App): void {
   app.openapi(list, async (c) => {
     const rt = c.get('rt');
@@ -130,21 +117,13 @@ export function register(app: App): void {
   });
 
   app.openapi(create, async (c) => {
-    const rt = c.get('rt');
-    const ctx = { now: rt.now(), consentVersion: rt.config.CONSENT_VERSION };
-    const body = c.req.valid('json');
-    const row = await createMember(await rt.db(), currentUser(c).id, body, ctx);
-    if (body.guardianConsent === true) await auditConsent(c, row);
+    const row = await createMember(userCtx(c), c.req.valid('json'));
     return c.json(toPublicMember(row), 201);
   });
 
   app.openapi(patch, async (c) => {
-    const rt = c.get('rt');
-    const ctx = { now: rt.now(), consentVersion: rt.config.CONSENT_VERSION };
-    const body = c.req.valid('json');
-    const row = await updateMember(await rt.db(), currentUser(c).id, c.req.valid('param').id, body, ctx);
-    if (body.guardianConsent === true) await auditConsent(c, row);
-    return c.json(toPublicMember(row), 200);
+    const input = { id: c.req.valid('param').id, patch: c.req.valid('json') };
+    return c.json(toPublicMember(await updateMember(userCtx(c), input)), 200);
   });
 
   app.openapi(remove, async (c) => {

@@ -50,7 +50,7 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
 
 export const bearer = [{ bearerAuth: [] }];
 
-export const IsoDate = z.string().openapi({ format: 'date-time', example: '2026-11-25T08:00:00.000Z' });
+export { IsoDate } from '../schemas.js';
 
 /**
  * A list's page size. Clamped, never refused: API.md says `limit` is clamped to 1..100, so 0, 1.5

@@ -1,27 +1,22 @@
 // System and audit log storage: client log ingestion (scrubbed) and the admins' keyset-paged queries.
 import { and, desc, eq, getTableColumns, gte, lte, type SQL, sql } from 'drizzle-orm';
+import { audit } from '../audit.js';
+import type { Ctx } from '../context.js';
 import type { Db } from '../db/index.js';
 import { auditLog, type SystemLog, systemLogs } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import type { AuditPage, ClientLogEntry, SystemLogPage } from './schemas.js';
 import { scrubContext, scrubText } from './scrub.js';
 
 export type LogLevel = SystemLog['level'];
 
-export type ClientLogEntry = {
-  level: LogLevel;
-  message: string;
-  context?: Record<string, unknown> | undefined;
-  at?: string | undefined;
-};
-
 /** Stores the mini-program's entries under the caller, scrubbed of phone numbers, ids and secrets. */
 export async function insertClientLogs(
-  db: Db,
-  userId: string,
-  requestId: string,
-  entries: ClientLogEntry[],
-  now: Date,
+  ctx: Ctx,
+  { entries }: { entries: ClientLogEntry[] },
 ): Promise<number> {
+  const { userId, requestId } = ctx;
+  const now = ctx.rt.now();
   if (entries.length === 0) return 0;
   // `at` is the server's receive time: phone clocks drift, and the retention cut-off must not be
   // dodged by a client clock. The client's own time travels in the context for reading.
@@ -37,7 +32,7 @@ export async function insertClientLogs(
         ? { ...(e.context ? scrubContext(e.context) : {}), ...(e.at ? { clientAt: e.at } : {}) }
         : null,
   }));
-  await db.insert(systemLogs).values(rows);
+  await (await ctx.rt.db()).insert(systemLogs).values(rows);
   return rows.length;
 }
 
@@ -99,23 +94,7 @@ export type SystemLogFilter = {
   limit: number;
 };
 
-export type SystemLogItem = {
-  id: string;
-  at: string;
-  level: LogLevel;
-  source: 'server' | 'client';
-  route: string | null;
-  method: string | null;
-  status: number | null;
-  latencyMs: number | null;
-  userId: string | null;
-  requestId: string | null;
-  errorCode: string | null;
-  message: string | null;
-  context: Record<string, unknown> | null;
-};
-
-export async function listSystemLogs(db: Db, f: SystemLogFilter): Promise<Page<SystemLogItem>> {
+export async function listSystemLogs(db: Db, f: SystemLogFilter): Promise<SystemLogPage> {
   const where: (SQL | undefined)[] = [
     f.level ? eq(systemLogs.level, f.level) : undefined,
     f.since ? gte(systemLogs.at, f.since) : undefined,
@@ -157,17 +136,7 @@ export type AuditFilter = {
   limit: number;
 };
 
-export type AuditItem = {
-  id: string;
-  at: string;
-  actorId: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  requestId: string | null;
-};
-
-export async function listAudit(db: Db, f: AuditFilter): Promise<Page<AuditItem>> {
+export async function listAudit(db: Db, f: AuditFilter): Promise<AuditPage> {
   const where: (SQL | undefined)[] = [
     f.action ? eq(auditLog.action, f.action) : undefined,
     f.actorId ? eq(auditLog.actorId, f.actorId) : undefined,
@@ -190,4 +159,47 @@ export async function listAudit(db: Db, f: AuditFilter): Promise<Page<AuditItem>
     targetId: r.targetId,
     requestId: r.requestId,
   }));
+}
+
+/**
+ * GET /logs (admins). Log entries carry users' ids and (scrubbed) client text: every read is on the
+ * record, naming the user whose entries were asked for; the page and its audit row are one
+ * transaction, so no page is read unrecorded.
+ */
+export async function readSystemLogs(ctx: Ctx, f: SystemLogFilter): Promise<SystemLogPage> {
+  const db = await ctx.rt.db();
+  return db.transaction(async (tx) => {
+    const page = await listSystemLogs(tx, f);
+    await audit(tx, {
+      actorId: ctx.userId,
+      action: 'admin.read',
+      targetType: f.userId ? 'user' : 'system_logs',
+      ...(f.userId ? { targetId: f.userId } : {}),
+      requestId: ctx.requestId,
+      meta: { resource: 'system_logs', items: page.items.length },
+    });
+    return page;
+  });
+}
+
+/**
+ * GET /logs/audit (admins). Reading one person's activity is a read of their data, recorded with the
+ * read; browsing the whole log is not (it would bury the log under its own reads).
+ */
+export async function readAuditLog(ctx: Ctx, f: AuditFilter): Promise<AuditPage> {
+  const db = await ctx.rt.db();
+  if (!f.actorId) return listAudit(db, f);
+  const actorId = f.actorId;
+  return db.transaction(async (tx) => {
+    const page = await listAudit(tx, f);
+    await audit(tx, {
+      actorId: ctx.userId,
+      action: 'admin.read',
+      targetType: 'user',
+      targetId: actorId,
+      requestId: ctx.requestId,
+      meta: { resource: 'audit_log', items: page.items.length },
+    });
+    return page;
+  });
 }

@@ -3,6 +3,8 @@
 // A member under 14 is held only with the guardian's consent (PIPL Art. 31: a minor's data is
 // sensitive and needs the guardian's consent), recorded with the consent text's version and time.
 import { and, asc, count, eq, inArray } from 'drizzle-orm';
+import { audit } from '../audit.js';
+import type { Ctx } from '../context.js';
 import { deleteConversationRows, type StoredObject } from '../conversations/delete.js';
 import type { Db } from '../db/index.js';
 import {
@@ -78,8 +80,6 @@ export type MemberInput = {
 
 export type MemberPatch = Partial<MemberInput>;
 
-type Ctx = { now: Date; consentVersion: string };
-
 function checkBirthYear(birthYear: number | null | undefined, now: Date): void {
   if (typeof birthYear === 'number' && birthYear > shanghaiYear(now)) {
     throw new AppError('BAD_REQUEST', 'invalid request', {
@@ -111,15 +111,26 @@ export async function getMemberOrThrow(db: Db, userId: string, id: string): Prom
   return row;
 }
 
-export async function createMember(
-  db: Db,
-  userId: string,
-  input: MemberInput,
-  ctx: Ctx,
-): Promise<FamilyMember> {
-  checkBirthYear(input.birthYear, ctx.now);
+/** The guardian's consent, recorded in the transaction that stores it (the member row keeps the latest). */
+async function auditGuardianConsent(tx: Db, ctx: Ctx, member: FamilyMember): Promise<void> {
+  await audit(tx, {
+    actorId: ctx.userId,
+    action: 'member.guardian_consent',
+    targetType: 'member',
+    targetId: member.id,
+    requestId: ctx.requestId,
+    meta: { version: member.guardianConsentVersion },
+  });
+}
+
+export async function createMember(ctx: Ctx, input: MemberInput): Promise<FamilyMember> {
+  const { userId } = ctx;
+  const now = ctx.rt.now();
+  const consentVersion = ctx.rt.config.CONSENT_VERSION;
+  checkBirthYear(input.birthYear, now);
   const birthYear = input.birthYear ?? null;
-  if (mayBeUnder14(birthYear, ctx.now) && input.guardianConsent !== true) throw consentRefused();
+  if (mayBeUnder14(birthYear, now) && input.guardianConsent !== true) throw consentRefused();
+  const db = await ctx.rt.db();
   return db.transaction(async (tx) => {
     // The account row is locked so two concurrent creations cannot both pass the count.
     await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
@@ -138,46 +149,51 @@ export async function createMember(
         gender: input.gender ?? null,
         birthYear,
         healthProfile: input.healthProfile ?? null,
-        guardianConsentVersion: consented ? ctx.consentVersion : null,
-        guardianConsentAt: consented ? ctx.now : null,
-        createdAt: ctx.now,
-        updatedAt: ctx.now,
+        guardianConsentVersion: consented ? consentVersion : null,
+        guardianConsentAt: consented ? now : null,
+        createdAt: now,
+        updatedAt: now,
       })
       .returning();
     if (!row) throw new Error('insert returned no row');
+    if (consented) await auditGuardianConsent(tx, ctx, row);
     return row;
   });
 }
 
 export async function updateMember(
-  db: Db,
-  userId: string,
-  id: string,
-  patch: MemberPatch,
   ctx: Ctx,
+  input: { id: string; patch: MemberPatch },
 ): Promise<FamilyMember> {
-  checkBirthYear(patch.birthYear, ctx.now);
+  const { userId } = ctx;
+  const { id, patch } = input;
+  const now = ctx.rt.now();
+  checkBirthYear(patch.birthYear, now);
+  const db = await ctx.rt.db();
   const current = await getMemberOrThrow(db, userId, id);
   const birthYear = patch.birthYear !== undefined ? patch.birthYear : current.birthYear;
   const consenting = patch.guardianConsent === true;
-  if (mayBeUnder14(birthYear, ctx.now) && !current.guardianConsentAt && !consenting) throw consentRefused();
-  const set: Partial<typeof familyMembers.$inferInsert> = { updatedAt: ctx.now };
+  if (mayBeUnder14(birthYear, now) && !current.guardianConsentAt && !consenting) throw consentRefused();
+  const set: Partial<typeof familyMembers.$inferInsert> = { updatedAt: now };
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.relation !== undefined) set.relation = patch.relation;
   if (patch.gender !== undefined) set.gender = patch.gender;
   if (patch.birthYear !== undefined) set.birthYear = patch.birthYear;
   if (patch.healthProfile !== undefined) set.healthProfile = patch.healthProfile;
   if (consenting) {
-    set.guardianConsentVersion = ctx.consentVersion;
-    set.guardianConsentAt = ctx.now;
+    set.guardianConsentVersion = ctx.rt.config.CONSENT_VERSION;
+    set.guardianConsentAt = now;
   }
-  const [row] = await db
-    .update(familyMembers)
-    .set(set)
-    .where(and(eq(familyMembers.userId, userId), eq(familyMembers.id, id)))
-    .returning();
-  if (!row) throw notFound('member');
-  return row;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(familyMembers)
+      .set(set)
+      .where(and(eq(familyMembers.userId, userId), eq(familyMembers.id, id)))
+      .returning();
+    if (!row) throw notFound('member');
+    if (consenting) await auditGuardianConsent(tx, ctx, row);
+    return row;
+  });
 }
 
 /**

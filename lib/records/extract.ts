@@ -3,12 +3,15 @@
 // model can serve) and its answer is never trusted beyond the schema below: bounded strings and
 // counts, a date that must be a date, numbers parsed here rather than taken from the model.
 import { z } from 'zod';
-import type { LabFlag } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { estimatePromptTokens, estimateTokens } from '../llm/tokens.js';
 import type { ChatMessage, ImagePart, Llm } from '../llm/types.js';
 import { LlmError } from '../llm/types.js';
 import { codeFor } from './codes.js';
+import type { LabItem } from './schemas.js';
+
+export type { LabItem };
+
 import { computeFlag, normaliseFlag, parseRange, parseValue } from './ranges.js';
 
 export const MAX_ITEMS = 200;
@@ -66,16 +69,6 @@ export const ModelAnswerSchema = z.object({
   items: z.array(ModelItem).max(MAX_ITEMS).nullish(),
 });
 export type ModelAnswer = z.infer<typeof ModelAnswerSchema>;
-
-export type LabItem = {
-  name: string;
-  code: string | null;
-  value: number | null;
-  valueText: string | null;
-  unit: string | null;
-  referenceRange: { low: number | null; high: number | null; text: string | null };
-  flag: LabFlag | null;
-};
 
 export type Extraction = { takenAt: string | null; institution: string | null; items: LabItem[] };
 

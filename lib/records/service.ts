@@ -3,26 +3,19 @@
 // answer was read and checked; the report, its values and its images' link go in one transaction.
 import { and, asc, desc, eq, inArray, isNull, lt, or, type SQL } from 'drizzle-orm';
 import { addDailyUsage, shanghaiDate } from '../chat/usage.js';
+import type { Ctx } from '../context.js';
 import { clampLimit, decodeCursor, encodeCursor } from '../conversations/cursor.js';
 import { deleteConversationObjects, type StoredObject } from '../conversations/delete.js';
 import type { Db } from '../db/index.js';
-import { files, type LabFlag, type LabReport, type LabResult, labReports, labResults } from '../db/schema.js';
+import { files, type LabReport, type LabResult, labReports, labResults } from '../db/schema.js';
 import { AppError, notFound } from '../errors.js';
+import { acquireModelLease, enforceLimit } from '../limits.js';
 import { errorFields } from '../logger.js';
 import { getMemberOrThrow } from '../members/service.js';
-import type { Runtime } from '../runtime.js';
+import type { LimitResult } from '../ratelimit/index.js';
 import { checkChatImages, imagePartsFor } from '../uploads/chat-images.js';
-import { askModel, type Extraction, type LabItem, readModelAnswer } from './extract.js';
-
-export type PublicLabReport = {
-  id: string;
-  memberId: string | null;
-  takenAt: string | null;
-  institution: string | null;
-  imageIds: string[];
-  items: LabItem[];
-  createdAt: string;
-};
+import { askModel, EXTRACTION_MAX_TOKENS, type Extraction, readModelAnswer } from './extract.js';
+import type { CreateLabReportInput, Indicator, LabItem, LabReportPage, PublicLabReport } from './schemas.js';
 
 function toItem(r: LabResult): LabItem {
   return {
@@ -118,24 +111,61 @@ export async function storeLabReport(
   });
 }
 
+/** Tokens one reading may use, reserved from the daily quota like a chat turn. */
+const IMAGE_TOKEN_ESTIMATE = 1_000;
+const PROMPT_ESTIMATE = 600;
+
 /**
- * Reads 1–4 of the caller's completed images as a lab report and stores it. 404: another user's
- * member or image; 422: images not usable, or not a lab report; 502/504: the model failed or its
- * answer could not be read. Limits are the caller's (the HTTP layer) to check before.
+ * POST /records/lab-reports: a model call, so the chat limits and the token quota apply first (the
+ * limits passed are returned for the RateLimit-* headers). Reads 1–4 of the caller's completed images
+ * as a lab report and stores it. 404: another user's member or image; 422: images not usable, or not
+ * a lab report; 502/504: the model failed or its answer could not be read.
  */
 export async function createLabReport(
-  rt: Runtime,
-  userId: string,
-  input: { imageIds: string[]; memberId?: string | undefined },
-  signal?: AbortSignal,
+  ctx: Ctx,
+  input: CreateLabReportInput,
+): Promise<{ report: PublicLabReport; limits: LimitResult[] }> {
+  const { rt, userId } = ctx;
+  const limits: LimitResult[] = [];
+  for (const [policy, key] of [
+    ['chat:user:minute', userId],
+    ['chat:user:day', userId],
+    ['global', 'all'],
+  ] as const) {
+    const passed = await enforceLimit(rt, policy, key);
+    if (passed) limits.push(passed);
+  }
+  const lease = await acquireModelLease(
+    rt,
+    { id: userId, role: ctx.role },
+    PROMPT_ESTIMATE + input.imageIds.length * IMAGE_TOKEN_ESTIMATE + EXTRACTION_MAX_TOKENS,
+  );
+  let used = 0;
+  try {
+    const { report, usage } = await readAndStore(ctx, input);
+    used = usage ? usage.promptTokens + usage.completionTokens : 0;
+    rt.log.info(
+      { requestId: ctx.requestId, reportId: report.id, items: report.items.length },
+      'lab report read',
+    );
+    return { report, limits };
+  } finally {
+    await lease.finish(used);
+  }
+}
+
+async function readAndStore(
+  ctx: Ctx,
+  input: CreateLabReportInput,
 ): Promise<{ report: PublicLabReport; usage: { promptTokens: number; completionTokens: number } | null }> {
+  const { rt, userId } = ctx;
   const db = await rt.db();
   const member = input.memberId ? await getMemberOrThrow(db, userId, input.memberId) : null;
   // Not sent in a conversation, not read into another report (422), the caller's own (404).
   const images = await checkChatImages(rt, userId, input.imageIds, undefined);
   const parts = await imagePartsFor(rt, images);
   const model = rt.config.VISION_MODEL;
-  const answer = await askModel(await rt.llm(), model, parts, signal ?? new AbortController().signal);
+  const answer = await askModel(await rt.llm(), model, parts, ctx.signal ?? new AbortController().signal);
   const now = rt.now();
   if (answer.usage) {
     await addDailyUsage(db, userId, now, answer.usage).catch((err: unknown) =>
@@ -174,10 +204,11 @@ function parseListCursor(v: Record<string, unknown>): ListCursor | undefined {
 
 /** Newest first (stored time, then id). */
 export async function listLabReports(
-  db: Db,
-  userId: string,
+  ctx: Ctx,
   opts: { memberId?: string | undefined; cursor?: string | undefined; limit?: number | undefined },
-): Promise<{ items: PublicLabReport[]; nextCursor: string | null }> {
+): Promise<LabReportPage> {
+  const { userId } = ctx;
+  const db = await ctx.rt.db();
   const limit = clampLimit(opts.limit);
   const after = opts.cursor ? decodeCursor(opts.cursor, parseListCursor) : undefined;
   const rows = await db
@@ -211,7 +242,9 @@ export async function listLabReports(
   };
 }
 
-export async function getLabReport(db: Db, userId: string, id: string): Promise<PublicLabReport> {
+export async function getLabReport(ctx: Ctx, { id }: { id: string }): Promise<PublicLabReport> {
+  const { userId } = ctx;
+  const db = await ctx.rt.db();
   const [row] = await db
     .select()
     .from(labReports)
@@ -222,7 +255,8 @@ export async function getLabReport(db: Db, userId: string, id: string): Promise<
 }
 
 /** Deletes the report (its values cascade) and its images, rows then objects. */
-export async function deleteLabReport(rt: Runtime, userId: string, id: string): Promise<void> {
+export async function deleteLabReport(ctx: Ctx, { id }: { id: string }): Promise<void> {
+  const { rt, userId } = ctx;
   const db = await rt.db();
   const objects: StoredObject[] = await db.transaction(async (tx) => {
     const marked = await tx
@@ -240,15 +274,6 @@ export async function deleteLabReport(rt: Runtime, userId: string, id: string): 
   await deleteConversationObjects(rt, objects);
 }
 
-export type IndicatorPoint = {
-  at: string;
-  value: number | null;
-  valueText: string | null;
-  flag: LabFlag | null;
-  reportId: string;
-};
-export type Indicator = { code: string | null; name: string; unit: string | null; points: IndicatorPoint[] };
-
 /** The most values one trend query reads: years of monthly reports of a full panel. */
 const TREND_ROWS = 5_000;
 
@@ -257,10 +282,11 @@ const TREND_ROWS = 5_000;
  * name. `at` is the report's date (its takenAt, else the Beijing day it was stored).
  */
 export async function indicators(
-  db: Db,
-  userId: string,
+  ctx: Ctx,
   opts: { memberId?: string | undefined; code?: string | undefined },
 ): Promise<Indicator[]> {
+  const { userId } = ctx;
+  const db = await ctx.rt.db();
   const rows = await db
     .select({
       name: labResults.name,

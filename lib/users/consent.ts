@@ -1,10 +1,11 @@
 // Consent records: each accept or withdraw is kept with its time; the account keeps the version
 // currently accepted, which the chat and upload routes check on every request.
 import { desc, eq } from 'drizzle-orm';
-import type { Db } from '../db/index.js';
+import { audit } from '../audit.js';
+import type { Ctx } from '../context.js';
 import { consents, users } from '../db/schema.js';
-
-export type ConsentRecord = { id: string; version: string; accepted: boolean; createdAt: string };
+import { AppError } from '../errors.js';
+import type { ConsentRecord } from './schemas.js';
 
 const toRecord = (r: typeof consents.$inferSelect): ConsentRecord => ({
   id: r.id,
@@ -13,22 +14,33 @@ const toRecord = (r: typeof consents.$inferSelect): ConsentRecord => ({
   createdAt: r.createdAt.toISOString(),
 });
 
-export async function listConsents(db: Db, userId: string): Promise<ConsentRecord[]> {
+export async function listConsents(ctx: Ctx): Promise<ConsentRecord[]> {
+  const db = await ctx.rt.db();
   const rows = await db
     .select()
     .from(consents)
-    .where(eq(consents.userId, userId))
+    .where(eq(consents.userId, ctx.userId))
     .orderBy(desc(consents.createdAt), desc(consents.id));
   return rows.map(toRecord);
 }
 
+/** Accepts or withdraws a version: the record, the account's current version and the audit row together. */
 export async function recordConsent(
-  db: Db,
-  userId: string,
-  version: string,
-  accepted: boolean,
-  now: Date,
+  ctx: Ctx,
+  input: { version: string; accepted: boolean },
 ): Promise<ConsentRecord> {
+  const { rt, userId } = ctx;
+  const { version, accepted } = input;
+  // Only the current text can be accepted: agreeing to an unknown version means nothing.
+  if (accepted && version !== rt.config.CONSENT_VERSION) {
+    // The caller's text is never echoed back; the current version is the server's own.
+    throw new AppError(
+      'UNPROCESSABLE',
+      `consent version is not the current version (${rt.config.CONSENT_VERSION})`,
+    );
+  }
+  const now = rt.now();
+  const db = await rt.db();
   return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(consents)
@@ -42,6 +54,14 @@ export async function recordConsent(
     // Withdrawing the accepted version clears it; withdrawing another version changes nothing.
     const next = accepted ? version : current?.v === version ? null : (current?.v ?? null);
     await tx.update(users).set({ acceptedConsentVersion: next, updatedAt: now }).where(eq(users.id, userId));
+    await audit(tx, {
+      actorId: userId,
+      action: 'user.consent',
+      targetType: 'consent',
+      targetId: row.id,
+      requestId: ctx.requestId,
+      meta: { version, accepted },
+    });
     return toRecord(row);
   });
 }

@@ -5,13 +5,20 @@
 // and the job. A crash anywhere after step 1 leaves the
 // job row, and the retention job runs steps 2 and 3 again; each step is idempotent.
 import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
+import { audit } from '../audit.js';
+import type { Ctx } from '../context.js';
 import type { Db } from '../db/index.js';
 import { deletionJobs, systemLogs, users } from '../db/schema.js';
+import { errorFields } from '../logger.js';
 import type { Storage } from '../storage/types.js';
 import { userPrefix } from '../storage/types.js';
 
-/** Marks the account as deleting and records the job; false when it was already deleting. */
-export async function beginDeletion(db: Db, userId: string, now: Date): Promise<boolean> {
+/**
+ * Marks the account as deleting, records the job and the audit row, in one transaction: the account
+ * never goes unrecorded, nor is a deletion recorded that did not start. False when it was already
+ * deleting. The id is all the audit row keeps: once the account row is gone it identifies no one.
+ */
+export async function beginDeletion(db: Db, userId: string, now: Date, requestId?: string): Promise<boolean> {
   return db.transaction(async (tx) => {
     const marked = await tx
       .update(users)
@@ -19,8 +26,34 @@ export async function beginDeletion(db: Db, userId: string, now: Date): Promise<
       .where(and(eq(users.id, userId), sql`${users.deletingAt} is null`))
       .returning({ id: users.id });
     await tx.insert(deletionJobs).values({ userId, requestedAt: now }).onConflictDoNothing();
+    await audit(tx, {
+      actorId: userId,
+      action: 'user.delete',
+      targetType: 'user',
+      targetId: userId,
+      ...(requestId ? { requestId } : {}),
+    });
     return marked.length > 0;
   });
+}
+
+/**
+ * DELETE /users/me: once begun, the account is gone for every route, whatever happens next; the
+ * objects and rows go now if they can, else the retention job finishes (the job row stays).
+ */
+export async function deleteAccount(ctx: Ctx): Promise<void> {
+  const { rt, userId, requestId } = ctx;
+  const db = await rt.db();
+  await beginDeletion(db, userId, rt.now(), requestId);
+  try {
+    await finishDeletion(db, () => rt.storage(), userId);
+  } catch (err) {
+    // For the caller it is done: the retention job runs the remaining steps again.
+    rt.log.error(
+      { requestId, ...errorFields(err) },
+      'account deletion unfinished; left to the retention job',
+    );
+  }
 }
 
 /** Removes the objects, then the rows, then the job. Throws (the job stays) if any step fails. */

@@ -2,9 +2,11 @@
 // piece by piece, a page of rows at a time, so a long history never sits in memory whole. Every
 // query carries the owner's id.
 import { and, asc, eq, getTableColumns, gt, inArray, type SQL, sql } from 'drizzle-orm';
+import { audit } from '../audit.js';
 import { AI_LABEL, aigcCodes, aigcLabel } from '../compliance/aigc.js';
 import { toPublicComplaint } from '../compliance/complaints.js';
 import type { Config } from '../config/index.js';
+import type { Ctx } from '../context.js';
 import type { Db } from '../db/index.js';
 import {
   complaints,
@@ -20,6 +22,7 @@ import {
   usageDaily,
   users,
 } from '../db/schema.js';
+import { errorFields } from '../logger.js';
 import type { Storage } from '../storage/types.js';
 
 const PAGE = 200;
@@ -346,4 +349,49 @@ export async function writeUserExport(
 
   await out('}');
   return true;
+}
+
+/**
+ * GET /users/me/export: the audit row, then the document as a stream the caller reads at its own
+ * pace. The export changes nothing, and its read has no transaction the audit row could join: one
+ * held open for a download would pin a database connection as long as the slowest client reads. So
+ * the row is committed first, before a byte is read: an export is never unrecorded (a failed audit
+ * write is an error answer with nothing sent); at worst a download that failed is on the record too.
+ */
+export async function exportAccount(
+  ctx: Ctx,
+): Promise<{ exportedAt: Date; body: ReadableStream<Uint8Array> }> {
+  const { rt, userId, requestId } = ctx;
+  const db = await rt.db();
+  const now = rt.now();
+  await audit(db, {
+    actorId: userId,
+    action: 'user.export',
+    targetType: 'user',
+    targetId: userId,
+    requestId,
+  });
+  // Written page by page as the client reads (write() waits for it), so memory stays flat however
+  // long the history. A failure part-way aborts the body: the download fails visibly instead of
+  // ending as a well-formed but incomplete file.
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = writable.getWriter();
+  const encoder = new TextEncoder();
+  void (async () => {
+    try {
+      await writeUserExport(
+        db,
+        () => rt.storage(),
+        rt.config,
+        userId,
+        now,
+        (chunk) => writer.write(encoder.encode(chunk)),
+      );
+      await writer.close();
+    } catch (err) {
+      rt.log.error({ requestId, ...errorFields(err) }, 'export stream failed');
+      await writer.abort(err).catch(() => {});
+    }
+  })();
+  return { exportedAt: now, body: readable };
 }

@@ -1,18 +1,21 @@
 // The caller's own profile: fields given replace their old values, null clears them.
 import { and, eq, isNull } from 'drizzle-orm';
-import type { Db } from '../db/index.js';
-import { files, type Gender, type HealthProfile, type User, users } from '../db/schema.js';
+import type { Ctx } from '../context.js';
+import { files, users } from '../db/schema.js';
 import { AppError, notFound } from '../errors.js';
+import type { ProfilePatch, PublicUser } from './schemas.js';
+import { toPublicUser } from './service.js';
 
-export type ProfilePatch = {
-  nickname?: string | null | undefined;
-  avatarFileId?: string | null | undefined;
-  gender?: Gender | null | undefined;
-  birthYear?: number | null | undefined;
-  healthProfile?: HealthProfile | null | undefined;
-};
-
-export async function updateProfile(db: Db, userId: string, patch: ProfilePatch, now: Date): Promise<User> {
+export async function updateProfile(ctx: Ctx, patch: ProfilePatch): Promise<PublicUser> {
+  const { rt, userId } = ctx;
+  const now = rt.now();
+  // Checked here rather than in the schema: "the current year" moves, and follows the runtime clock.
+  if (typeof patch.birthYear === 'number' && patch.birthYear > now.getUTCFullYear()) {
+    throw new AppError('BAD_REQUEST', 'invalid request', {
+      details: [{ path: 'birthYear', code: 'too_big' }],
+    });
+  }
+  const db = await rt.db();
   if (patch.avatarFileId) {
     const [file] = await db
       .select({ status: files.status, purpose: files.purpose })
@@ -37,5 +40,5 @@ export async function updateProfile(db: Db, userId: string, patch: ProfilePatch,
     .where(and(eq(users.id, userId), isNull(users.deletingAt)))
     .returning();
   if (!row) throw new AppError('UNAUTHORIZED', 'missing or invalid access token');
-  return row;
+  return toPublicUser(rt.config, row);
 }

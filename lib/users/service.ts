@@ -1,9 +1,11 @@
 // Accounts: sign-in by openid, and the public shape of a user.
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Config } from '../config/index.js';
+import type { Ctx } from '../context.js';
 import type { Db } from '../db/index.js';
 import { type Role, type User, users } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import type { PublicUser } from './schemas.js';
 
 export function roleFor(config: Config, openid: string): Role {
   return config.ADMIN_OPENIDS.includes(openid) ? 'admin' : 'user';
@@ -56,24 +58,6 @@ export async function getActiveUser(db: Db, userId: string): Promise<User | unde
   return row;
 }
 
-export type PublicUser = {
-  id: string;
-  nickname: string | null;
-  avatarFileId: string | null;
-  gender: User['gender'];
-  birthYear: number | null;
-  healthProfile: User['healthProfile'];
-  role: Role;
-  consent: {
-    required: boolean;
-    currentVersion: string;
-    acceptedVersion: string | null;
-    text: string | null;
-    crossBorderTransfer: string | null;
-  };
-  createdAt: string;
-};
-
 export function toPublicUser(config: Config, u: User): PublicUser {
   return {
     id: u.id,
@@ -93,4 +77,11 @@ export function toPublicUser(config: Config, u: User): PublicUser {
     },
     createdAt: u.createdAt.toISOString(),
   };
+}
+
+/** GET /users/me: the caller's account (a deleting account is gone: 401 like a bad token). */
+export async function getAccount(ctx: Ctx): Promise<PublicUser> {
+  const user = await getActiveUser(await ctx.rt.db(), ctx.userId);
+  if (!user) throw new AppError('UNAUTHORIZED', 'missing or invalid access token');
+  return toPublicUser(ctx.rt.config, user);
 }

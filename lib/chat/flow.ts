@@ -16,6 +16,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { getSessionAccount, type SessionAccount } from '../auth/account.js';
 import type { AccessClaims } from '../auth/jwt.js';
+import type { RequestCtx } from '../context.js';
 import { insertMessage } from '../conversations/messages.js';
 import { touchConversation } from '../conversations/service.js';
 import { regenerationTarget, supersedeAnswer } from '../conversations/versions.js';
@@ -48,10 +49,10 @@ import { titleFromQuestion } from './title.js';
 import { type AnswerGuard, BLOCKED_NOTICE, startAnswer } from './writer.js';
 
 /**
- * Who asks and where: the runtime, the access token's verified claims (the account and its session
- * are checked by the turn's first statement), the request id for logs.
+ * Who asks and where: the request's context (lib/context.ts) with the access token's verified
+ * claims in place of a user: the account and its session are checked by the turn's first statement.
  */
-export type ChatCtx = { rt: Runtime; claims: AccessClaims; requestId: string };
+export type ChatCtx = RequestCtx & { claims: AccessClaims };
 
 export type ChatInput = {
   /** The function's name: Idempotency-Keys are per user and route. */

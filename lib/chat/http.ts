@@ -8,6 +8,7 @@ import { messages } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { AppContext } from '../http/app.js';
 import { accessClaims, authorize, currentUser } from '../http/auth.js';
+import { requestCtx } from '../http/context.js';
 import { showLimit } from '../http/limits.js';
 import { errorFields } from '../logger.js';
 import { type ChatCtx, type ChatInput, type ChatStart, startChat } from './flow.js';
@@ -76,7 +77,7 @@ function replay(c: AppContext, outcome: ChatOutcome, stream: boolean): Response 
 
 /** Who asks, for the chat flow. */
 export function chatCtx(c: AppContext): ChatCtx {
-  return { rt: c.get('rt'), claims: accessClaims(c), requestId: c.get('requestId') };
+  return { ...requestCtx(c), claims: accessClaims(c) };
 }
 
 /** A started turn as JSON (stream=false) or as a stream that follows the answer. */

@@ -24,7 +24,9 @@ import {
   ms,
   percentile,
   pool,
+  processMemory,
   QUICK,
+  type RemoteService,
   ratio,
   round,
   type Stack,
@@ -39,6 +41,9 @@ const BASELINE_STREAMS = QUICK ? 5 : 10;
 const MAX_STREAMS_PER_USER = 2;
 const MOCK = { firstTokenDelayMs: 200, chunkDelayMs: 20 };
 const BURST = { requests: 30, limit: 5 };
+// The service runs in a child process, so its CPU is not shared with the clients, the model stand-in
+// and the WebSocket proxy; BENCH_IN_PROCESS=1 runs it in this process as before.
+const CHILD = process.env.BENCH_IN_PROCESS !== '1';
 // The service's default pool unless a run asks for another (to see whether the pool is the bottleneck).
 const POOL_MAX = process.env.BENCH_POOL_MAX;
 const FAULT = { streams: QUICK ? 20 : 40, spreadMs: QUICK ? 500 : 1_000, stopAfterMs: 700 };
@@ -62,6 +67,8 @@ export type LoadResult = {
     done: number;
   };
   memory: { rssBeforeMb: number; rssPeakMb: number; maxRssMb: number };
+  /** The service ran in a process of its own. */
+  child: boolean;
   connections: { baseline: number; peak: number; after: number; settledMs: number };
   slots: { after: number; settledMs: number };
   burst: { statuses: Record<string, number>; codes: Record<string, number> };
@@ -107,7 +114,8 @@ export async function loadTest(): Promise<LoadResult> {
     checks.push({ name, ok, detail });
     log(`  ${ok ? 'PASS' : 'FAIL'} ${name}: ${detail}`);
   };
-  const stack: Stack = await startStack({
+  const stack: Stack<RemoteService> = await startStack({
+    child: CHILD,
     mock: MOCK,
     env: {
       MAX_CONCURRENT_STREAMS: String(MAX_STREAMS_PER_USER),
@@ -139,11 +147,13 @@ export async function loadTest(): Promise<LoadResult> {
 
     await new Promise((r) => setTimeout(r, 300));
     const connBaseline = await db.connections();
-    const rssBefore = process.memoryUsage().rss;
+    const servicePid = stack.service.pid;
+    const rssNow = () => (servicePid ? processMemory(servicePid).rss : process.memoryUsage().rss);
+    const rssBefore = rssNow();
     let rssPeak = rssBefore;
     let connPeak = connBaseline;
     const rssTimer = setInterval(() => {
-      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      rssPeak = Math.max(rssPeak, rssNow());
     }, 50);
     let sampling = true;
     const connSampler = (async () => {
@@ -259,7 +269,7 @@ export async function loadTest(): Promise<LoadResult> {
       connAfter <= connBaseline && connPeak <= stack.service.config.DATABASE_POOL_MAX,
       `baseline ${connBaseline}, peak ${connPeak} (pool max ${stack.service.config.DATABASE_POOL_MAX}), after ${connAfter}`,
     );
-    const maxRss = process.resourceUsage().maxRSS * 1024;
+    const maxRss = servicePid ? processMemory(servicePid).peak : process.resourceUsage().maxRSS * 1024;
 
     // ------------------------------------------------------------------ burst over a small limit
     log(`  burst: ${BURST.requests} requests from one user, chat:user:minute=${BURST.limit}`);
@@ -422,6 +432,7 @@ export async function loadTest(): Promise<LoadResult> {
         done,
       },
       memory: { rssBeforeMb: mb(rssBefore), rssPeakMb: mb(rssPeak), maxRssMb: mb(maxRss) },
+      child: CHILD,
       connections: {
         baseline: connBaseline,
         peak: connPeak,
@@ -454,7 +465,8 @@ export function loadLines(r: LoadResult): string[] {
   ];
   return [
     `${r.streams} streams at once, one per user (${r.users} users, at most ${MAX_STREAMS_PER_USER} open ` +
-      `streams each), one service process, database pool max ${r.poolMax}; the model waits ` +
+      `streams each), one service process${r.child ? ' of its own (the clients, the model stand-in and the WebSocket proxy in the benchmark’s)' : ' shared with the clients, the model stand-in and the WebSocket proxy'}, ` +
+      `database pool max ${r.poolMax}; the model waits ` +
       `${r.mock.firstTokenDelayMs} ms before its first chunk and ${r.mock.chunkDelayMs} ms between chunks.`,
     '',
     table(
@@ -468,8 +480,8 @@ export function loadLines(r: LoadResult): string[] {
     '',
     `- Throughput: ${r.streams} streams in ${r.run.wallMs} ms = **${r.run.streamsPerSecond} streams/s**; ` +
       `statuses ${fmt(r.run.statuses)}; ${r.run.done}/${r.streams} ended with \`done\`.`,
-    `- Memory (one process holding the service, the model stand-in, the WebSocket proxy and the ` +
-      `${r.streams} clients): RSS ${r.memory.rssBeforeMb} MB before, ${r.memory.rssPeakMb} MB peak ` +
+    `- Memory (${r.child ? 'the service’s process' : `one process holding the service, the model stand-in, the WebSocket proxy and the ${r.streams} clients`}): ` +
+      `RSS ${r.memory.rssBeforeMb} MB before, ${r.memory.rssPeakMb} MB peak ` +
       `(process max RSS ${r.memory.maxRssMb} MB).`,
     `- Database connections to the bench database: ${r.connections.baseline} before, ` +
       `${r.connections.peak} at peak, ${r.connections.after} after.`,

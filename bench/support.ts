@@ -3,6 +3,7 @@
 // the local PostgreSQL reached through the Neon driver over the WebSocket proxy, the local Redis,
 // and the local OpenAI-compatible model server. Everything listens on loopback and is torn down
 // (database dropped, Redis keys deleted) by close().
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -321,7 +322,16 @@ export const HIGH_LIMITS = {
 };
 
 export function benchConfig(db: BenchDb, mock: MockLlm, extra: Record<string, string> = {}): Config {
-  return loadConfig({
+  return loadConfig(benchEnv(db, mock, extra));
+}
+
+/** The settings of a benchmark's service, as environment variables. */
+export function benchEnv(
+  db: BenchDb,
+  mock: MockLlm,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
     NODE_ENV: 'development',
     LOG_LEVEL: 'info',
     JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
@@ -341,7 +351,7 @@ export function benchConfig(db: BenchDb, mock: MockLlm, extra: Record<string, st
     ...(process.env.BENCH_SERVICE_ENV
       ? (JSON.parse(process.env.BENCH_SERVICE_ENV) as Record<string, string>)
       : {}),
-  });
+  };
 }
 
 export type Service = { rt: Runtime; server: LocalServer; config: Config; close(): Promise<void> };
@@ -366,10 +376,55 @@ export async function startService(config: Config): Promise<Service> {
   };
 }
 
-export type Stack = {
+/** A service in a child process of its own: its CPU is not shared with the benchmark's clients. */
+export type RemoteService = Omit<Service, 'rt'> & {
+  /** The child's process id (absent for a service in this process). */
+  pid?: number;
+};
+
+/** Resident memory of a process, from /proc: now (VmRSS) and its peak (VmHWM), in bytes. */
+export function processMemory(pid: number): { rss: number; peak: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+/**
+ * The real service (`startService`) in a child Node process, on its own loopback port, with the
+ * settings `env` gives (benchEnv). Closing it sends SIGTERM and waits for the process to end.
+ */
+export async function startServiceProcess(env: Record<string, string>): Promise<RemoteService> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/service-process.ts'], {
+    cwd: process.cwd(),
+    env: { ...process.env, BENCH_SERVICE_SETTINGS: JSON.stringify(env) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += String(d);
+      const m = /^READY (\S+)$/m.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`service process exited (${code}) before it was ready`)));
+  });
+  return {
+    pid: child.pid,
+    config: loadConfig(env),
+    server: { url } as LocalServer,
+    close: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export type Stack<S extends RemoteService = Service> = {
   db: BenchDb;
   mock: MockLlm;
-  service: Service;
+  service: S;
   base: string;
   redis: Redis;
   /** Signs in `dev:<name>` and accepts the current consent. */
@@ -378,7 +433,7 @@ export type Stack = {
 };
 
 // Stacks still open, so Ctrl-C still drops their databases and Redis keys.
-const openStacks = new Set<Stack>();
+const openStacks = new Set<Stack<RemoteService>>();
 let interruptHandled = false;
 function closeOnInterrupt(): void {
   if (interruptHandled) return;
@@ -394,19 +449,23 @@ function closeOnInterrupt(): void {
   }
 }
 
-export async function startStack(
-  o: {
-    mock?: MockBehavior;
-    env?: Record<string, string>;
-    /** host:port the service reaches PostgreSQL and Redis at (a latency proxy), instead of theirs. */
-    via?: { pg: string; redis: string };
-  } = {},
-): Promise<Stack> {
+type StackOptions = {
+  mock?: MockBehavior;
+  env?: Record<string, string>;
+  /** host:port the service reaches PostgreSQL and Redis at (a latency proxy), instead of theirs. */
+  via?: { pg: string; redis: string };
+  /** Run the service in a child process (startServiceProcess) instead of this one. */
+  child?: boolean;
+};
+
+export function startStack(o: StackOptions & { child: true }): Promise<Stack<RemoteService>>;
+export function startStack(o?: StackOptions & { child?: false }): Promise<Stack>;
+export function startStack(o: StackOptions): Promise<Stack<RemoteService>>;
+export async function startStack(o: StackOptions = {}): Promise<Stack<RemoteService>> {
   const db = await createBenchDb({ via: o.via?.pg });
   const mock = await startMockLlm({ defaults: o.mock });
-  const service = await startService(
-    benchConfig(db, mock, { ...(o.via ? { REDIS_URL: `redis://${o.via.redis}` } : {}), ...o.env }),
-  );
+  const env = benchEnv(db, mock, { ...(o.via ? { REDIS_URL: `redis://${o.via.redis}` } : {}), ...o.env });
+  const service = o.child ? await startServiceProcess(env) : await startService(loadConfig(env));
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   const base = service.server.url;
@@ -428,7 +487,7 @@ export async function startStack(
     if (consent.status !== 201) throw new Error(`consent ${name}: ${consent.status}`);
     return { token, userId: u.id };
   };
-  const stack: Stack = {
+  const stack: Stack<RemoteService> = {
     db,
     mock,
     service,

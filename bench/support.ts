@@ -17,6 +17,7 @@ import { type LocalServer, startServer } from '../dev/server.js';
 import { type Config, loadConfig } from '../lib/config/index.js';
 import { openDatabase } from '../lib/db/index.js';
 import { createLogger } from '../lib/logger.js';
+import { POLICY_NAMES, type PolicyName } from '../lib/ratelimit/policies.js';
 import { createRuntime, type Runtime } from '../lib/runtime.js';
 
 export const QUICK = process.env.BENCH_QUICK === '1';
@@ -311,15 +312,9 @@ export async function createBenchDb(o: { via?: string } = {}): Promise<BenchDb> 
 }
 
 /** Rate limits high enough that only what a benchmark wants to measure is limited. */
-export const HIGH_LIMITS = {
-  'login:ip': { limit: 1_000_000 },
-  'login:openid': { limit: 1_000_000 },
-  'chat:user:minute': { limit: 1_000_000 },
-  'chat:user:day': { limit: 1_000_000 },
-  'upload:user': { limit: 1_000_000 },
-  'logs:user': { limit: 1_000_000 },
-  global: { limit: 1_000_000 },
-};
+export const HIGH_LIMITS = Object.fromEntries(
+  POLICY_NAMES.map((name) => [name, { limit: 1_000_000 }]),
+) as Record<PolicyName, { limit: number }>;
 
 export function benchConfig(db: BenchDb, mock: MockLlm, extra: Record<string, string> = {}): Config {
   return loadConfig(benchEnv(db, mock, extra));

@@ -5,8 +5,10 @@
 // follows again when the page shows (resumeAnswers), and stops an answer on the server (stop).
 // The offset is the client's own count of what it received, checked against every event's id, so a
 // resumed stream neither repeats nor skips a character.
+
+import type { ChatStreamOptions, ChatStreamResult } from './chat.js';
 import { ApiError, ChatStreamError, ERROR_STATUS } from './errors.js';
-import type { CallOptions, ChatStreamOptions, ChatStreamResult } from './index.js';
+import type { CallOptions } from './http.js';
 import { createSseParser, type SseEvent, utf8Decoder } from './sse.js';
 import { abortedError, createAbort, onAbort, type ResponseHead, type Transport } from './transport.js';
 import type {

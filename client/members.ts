@@ -1,7 +1,8 @@
 // Family members (/users/me/members): one phone often asks for the whole family. A member who may
 // be under 14 needs `guardianConsent: true` (PIPL Art. 31: the guardian consents to a child's health
 // data); the mini-program must ask the guardian explicitly before sending it.
-import type { AbortSignalLike, HttpMethod } from './transport.js';
+import type { Caller } from './http.js';
+import type { AbortSignalLike } from './transport.js';
 import type { Gender, HealthProfile } from './types.js';
 
 export type Relation = 'self' | 'child' | 'parent' | 'spouse' | 'other';
@@ -31,18 +32,6 @@ export type CreateMemberRequest = {
 /** Fields given replace their values; null clears one. */
 export type MemberPatch = Partial<CreateMemberRequest>;
 
-/** How the client's calls reach the server (the client's authenticated JSON and empty calls). */
-export type Caller = {
-  json<T>(spec: CallSpec): Promise<T>;
-  empty(spec: CallSpec): Promise<void>;
-};
-export type CallSpec = {
-  method: HttpMethod;
-  path: string;
-  query?: Record<string, string | number | boolean | undefined>;
-  body?: unknown;
-  signal?: AbortSignalLike;
-};
 type Opts = { signal?: AbortSignalLike };
 const sig = (o: Opts | undefined) => (o?.signal ? { signal: o.signal } : {});
 const seg = (id: string) => encodeURIComponent(id);

@@ -1,6 +1,6 @@
 // Health records: lab reports (化验单) read from uploaded photos, and each value over time.
 // Upload the photos first (client.uploadImage), then read them: `records.readLabReport({ imageIds })`.
-import type { Caller } from './members.js';
+import type { Caller } from './http.js';
 import type { AbortSignalLike } from './transport.js';
 import type { Page } from './types.js';
 

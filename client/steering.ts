@@ -2,7 +2,8 @@
 // a version), list its versions, rate it. Built on the client's own calls, so tokens, refresh and
 // errors behave as everywhere else.
 import type { ChatAnswer } from './answers.js';
-import type { CallOptions, ChatJsonOptions, ChatStreamOptions } from './index.js';
+import type { ChatJsonOptions, ChatStreamOptions } from './chat.js';
+import type { CallOptions } from './http.js';
 import type { HttpMethod } from './transport.js';
 import type { ChatResult, FeedbackRating, FeedbackReason, Message, Page } from './types.js';
 

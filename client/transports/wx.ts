@@ -2,7 +2,7 @@
 // stream (chunks go to the SSE parser as they arrive), wx.uploadFile for the upload form.
 // Typed against miniprogram-api-typings' WechatMiniprogram namespace, which the mini-program's (and
 // client/tsconfig.json's) `types` provide; the server's typecheck never sees this file.
-import type { TokenStore, Tokens } from '../index.js';
+import type { TokenStore, Tokens } from '../session.js';
 import {
   type AbortSignalLike,
   abortedError,

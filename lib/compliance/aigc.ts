@@ -4,24 +4,10 @@
 // and in the export. Built when read, so it always names the message's current text.
 import { createHmac } from 'node:crypto';
 import { type Config, getConfig } from '../config/index.js';
+import type { Aigc } from '../conversations/schemas.js';
 
-/** Annex E's field names, exactly (the standard's metadata keys, not our naming style). */
-export type Aigc = {
-  /** "1": belongs to AI-generated content ("2" possibly, "3" suspected: not used here). */
-  Label: '1';
-  /** The generation service provider's name or code. */
-  ContentProducer: string;
-  /** The producer's unique number of this content: the message id. */
-  ProduceID: string;
-  /** Free for the producer's own protection of content and label integrity: a keyed digest here. */
-  ReservedCode1: string;
-  /** The content propagation service provider's name or code (we also show the answer). */
-  ContentPropagator: string;
-  /** The propagator's unique number of this content: the message id too (one platform). */
-  PropagateID: string;
-  /** Free for the propagator's own protection; unused. */
-  ReservedCode2: string;
-};
+/** Annex E's field names, exactly (the standard's metadata keys, not our naming style): AigcSchema. */
+export type { Aigc };
 
 export type AigcCodes = { producer: string; propagator: string; key: Buffer };
 

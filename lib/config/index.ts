@@ -1,6 +1,7 @@
 // Every setting of the service, read once from the environment and validated with zod.
 // Nothing else in the code base reads process.env: take a `Config` from here instead.
 import { z } from 'zod';
+import { FAIL_MODES, POLICY_NAMES } from '../ratelimit/policies.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -159,22 +160,14 @@ const envSchema = z.object({
       })
       .pipe(
         z.partialRecord(
-          z.enum([
-            'login:ip',
-            'login:openid',
-            'chat:user:minute',
-            'chat:user:day',
-            'upload:user',
-            'logs:user',
-            'global',
-          ]),
+          z.enum(POLICY_NAMES),
           z.strictObject({
             limit: z.number().int().positive().optional(),
             window: z
               .string()
               .regex(/^\d+ (ms|s|m|h|d)$/)
               .optional(),
-            failMode: z.enum(['open', 'closed']).optional(),
+            failMode: z.enum(FAIL_MODES).optional(),
           }),
         ),
       ),

@@ -1,53 +1,23 @@
 // Messages of a conversation, scoped to their owner. Chat writes them through here too, so the
 // public shape and the status rules live in one place.
 import { and, desc, eq, inArray, isNull, lt } from 'drizzle-orm';
-import { type Aigc, type AigcCodes, aigcLabel, processAigcCodes } from '../compliance/aigc.js';
+import { type AigcCodes, aigcLabel, processAigcCodes } from '../compliance/aigc.js';
 import type { ModelPrices } from '../config/index.js';
 import type { Db } from '../db/index.js';
-import {
-  type FeedbackRating,
-  type FeedbackReason,
-  type Message,
-  type MessageStatus,
-  messageFeedback,
-  messages,
-  type Triage,
-} from '../db/schema.js';
+import { type Message, type MessageStatus, messageFeedback, messages, type Triage } from '../db/schema.js';
 import { costCny } from '../llm/prices.js';
 import { AI_DISCLAIMER } from '../safety/index.js';
 import { clampLimit, decodeCursor, encodeCursor } from './cursor.js';
+import type { FeedbackSummary, PublicMessage, PublicStatus } from './schemas.js';
 import { getConversationOrThrow } from './service.js';
 
-export type PublicStatus = 'streaming' | 'complete' | 'incomplete' | 'error' | 'blocked';
+export type { FeedbackSummary, PublicMessage, PublicStatus };
 
 /**
  * No answer is written for longer than this (LLM_TIMEOUT_MS is at most 600 s): a row still
  * `streaming` past it belongs to a process that died mid-answer.
  */
 export const WRITING_MAX_MS = 660_000;
-export type FeedbackSummary = { rating: FeedbackRating; reason: FeedbackReason | null };
-
-export type PublicMessage = {
-  id: string;
-  role: 'user' | 'assistant';
-  content: string;
-  imageIds: string[];
-  status: PublicStatus;
-  triage?: Triage;
-  finishReason?: string | null;
-  model?: string;
-  usage?: { promptTokens: number; completionTokens: number };
-  aiGenerated: boolean;
-  disclaimer?: string;
-  /** GB 45438-2025 implicit label; null unless AI-generated (see aigcLabel). */
-  aigc: Aigc | null;
-  /** Assistant messages: which version of the answer this is (1-based), and how many there are. */
-  version?: number;
-  versions?: number;
-  /** Assistant messages: the caller's rating of this answer. */
-  feedback?: FeedbackSummary | null;
-  createdAt: string;
-};
 
 /**
  * A row `streaming` (or `pending`) is an answer being written, until it is older than any answer

@@ -1,7 +1,8 @@
 // The response shapes of conversations and messages, shared by the conversations and chat functions
-// (one zod schema each: it validates, types and documents).
+// (one zod schema each: it validates, documents and types them). No HTTP here: the services take
+// their types from these (z.infer).
 import { z } from '@hono/zod-openapi';
-import { IsoDate } from '../http/openapi.js';
+import { IsoDate } from '../schemas.js';
 
 export const ConversationSchema = z
   .object({
@@ -17,6 +18,7 @@ export const ConversationSchema = z
     lastMessageAt: IsoDate.nullable(),
   })
   .openapi('Conversation');
+export type PublicConversation = z.infer<typeof ConversationSchema>;
 
 export const TriageSchema = z
   .object({
@@ -50,12 +52,14 @@ export const AigcSchema = z
       'Implicit AI-generated-content label (GB 45438-2025, Annex E). Null for what is not ' +
       'AI-generated: user messages, emergency guidance, content-security notices, failed answers.',
   });
+export type Aigc = z.infer<typeof AigcSchema>;
 export const FeedbackSummarySchema = z
   .object({
     rating: z.enum(['up', 'down']),
     reason: z.enum(['inaccurate', 'unsafe', 'unhelpful', 'other']).nullable(),
   })
   .openapi('FeedbackSummary');
+export type FeedbackSummary = z.infer<typeof FeedbackSummarySchema>;
 
 export const MessageSchema = z
   .object({
@@ -95,3 +99,5 @@ export const MessageSchema = z
     createdAt: IsoDate,
   })
   .openapi('Message');
+export type PublicMessage = z.infer<typeof MessageSchema>;
+export type PublicStatus = PublicMessage['status'];

@@ -10,15 +10,9 @@ import { clampLimit, decodeCursor, encodeCursor } from './cursor.js';
 
 export const DEFAULT_TITLE = '新对话';
 
-export type PublicConversation = {
-  id: string;
-  memberId: string | null;
-  title: string;
-  archived: boolean;
-  createdAt: string;
-  updatedAt: string;
-  lastMessageAt: string | null;
-};
+import type { PublicConversation } from './schemas.js';
+
+export type { PublicConversation };
 
 export function toPublicConversation(c: Conversation): PublicConversation {
   return {

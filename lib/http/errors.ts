@@ -1,5 +1,7 @@
 // Where error codes become HTTP: the one code → status table and the envelope every error answers.
-import type { AppError, ErrorCode, ErrorDetail } from '../errors.js';
+import type { AppError, ErrorCode } from '../errors.js';
+// Type only: openapi.ts builds its ErrorSchema from CODE_TO_STATUS below.
+import type { ErrorEnvelope } from './openapi.js';
 
 export { AppError, type ErrorCode, type ErrorDetail, notFound } from '../errors.js';
 
@@ -25,9 +27,7 @@ export type ErrorStatus = (typeof CODE_TO_STATUS)[ErrorCode];
 
 export const statusOf = (err: AppError): ErrorStatus => CODE_TO_STATUS[err.code];
 
-export type ErrorEnvelope = {
-  error: { code: ErrorCode; message: string; requestId: string; details?: ErrorDetail[] };
-};
+export type { ErrorEnvelope };
 
 export function envelope(err: AppError, requestId: string): ErrorEnvelope {
   return {

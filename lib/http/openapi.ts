@@ -12,6 +12,7 @@ export const ErrorSchema = z
     }),
   })
   .openapi('Error');
+export type ErrorEnvelope = z.infer<typeof ErrorSchema>;
 
 const errorResponse = (description: string) => ({
   description,

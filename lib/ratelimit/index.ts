@@ -16,7 +16,7 @@
  *     ephemeralCache?: boolean;  // default true; off in tests
  *   }): LimitStore
  *   store.warmup(): Promise<boolean>   // optional at startup; otherwise the first operation does it
- *   closeLimitStore(store) / store.close(): Promise<void>       // closes the ioredis connection
+ *   store.close(): Promise<void>       // closes the ioredis connection
  *
  *   checkLimit(store, policyName, key): Promise<LimitResult>
  *     → { allowed, limit, remaining, resetMs (epoch ms), unavailable }
@@ -37,29 +37,9 @@
  * Nothing here throws for backend trouble; only programming errors (unknown policy, bad numbers) throw.
  */
 
+// Only what the rest of the code base uses; the backends, scripts and policy checks stay inside.
 export { checkLimit, type LimitResult } from './limit.js';
-export {
-  type FailMode,
-  POLICIES,
-  type PolicyName,
-  type PolicyOverrides,
-  type PolicySpec,
-  type PolicyTable,
-  type WindowSpec,
-} from './policies.js';
-export {
-  type QuotaReservation,
-  type QuotaReserveResult,
-  type QuotaSettleResult,
-  reserveQuota,
-  settleQuota,
-  shanghaiDay,
-} from './quota.js';
+export { POLICIES, type PolicyName, type PolicyOverrides } from './policies.js';
+export { type QuotaReservation, reserveQuota, settleQuota, shanghaiDay } from './quota.js';
 export { acquireSlot, type SlotLease } from './slots.js';
-export {
-  closeLimitStore,
-  createLimitStore,
-  type LimitBackend,
-  type LimitStore,
-  type LimitStoreOptions,
-} from './store.js';
+export { createLimitStore, type LimitBackend, type LimitStore, type LimitStoreOptions } from './store.js';

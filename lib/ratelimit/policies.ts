@@ -16,18 +16,12 @@
  * "closed" = when Redis is unreachable or slower than the store timeout the request is denied (503);
  * "open" = it is allowed and flagged `unavailable`.
  * Windows are sliding (weighted previous + current fixed window, as @upstash/ratelimit implements it).
+ *
+ * Imports nothing: lib/config validates RATE_LIMITS against this table (see lib/README.md, ground).
  */
 
-export type PolicyName =
-  | 'login:ip'
-  | 'login:openid'
-  | 'chat:user:minute'
-  | 'chat:user:day'
-  | 'upload:user'
-  | 'logs:user'
-  | 'global';
-
-export type FailMode = 'open' | 'closed';
+export const FAIL_MODES = ['open', 'closed'] as const;
+export type FailMode = (typeof FAIL_MODES)[number];
 
 export type WindowUnit = 'ms' | 's' | 'm' | 'h' | 'd';
 /** Same duration syntax as @upstash/ratelimit, e.g. `1 m`, `30 s`, `1 d`. */
@@ -40,10 +34,9 @@ export interface PolicySpec {
   failMode: FailMode;
 }
 
-export type PolicyTable = Readonly<Record<PolicyName, Readonly<PolicySpec>>>;
-export type PolicyOverrides = Partial<Record<PolicyName, Partial<PolicySpec>>>;
-
-export const POLICIES: PolicyTable = {
+// The names are this table's keys: PolicyName, POLICY_NAMES and the config's RATE_LIMITS schema
+// all come from it.
+const TABLE = {
   'login:ip': { limit: 20, window: '1 m', algorithm: 'slidingWindow', failMode: 'closed' },
   'login:openid': { limit: 10, window: '1 m', algorithm: 'slidingWindow', failMode: 'closed' },
   'chat:user:minute': { limit: 10, window: '1 m', algorithm: 'slidingWindow', failMode: 'closed' },
@@ -51,7 +44,14 @@ export const POLICIES: PolicyTable = {
   'upload:user': { limit: 30, window: '1 m', algorithm: 'slidingWindow', failMode: 'closed' },
   'logs:user': { limit: 60, window: '1 m', algorithm: 'slidingWindow', failMode: 'open' },
   global: { limit: 1800, window: '1 m', algorithm: 'slidingWindow', failMode: 'closed' },
-};
+} satisfies Record<string, PolicySpec>;
+
+export type PolicyName = keyof typeof TABLE;
+
+export type PolicyTable = Readonly<Record<PolicyName, Readonly<PolicySpec>>>;
+export type PolicyOverrides = Partial<Record<PolicyName, Partial<PolicySpec>>>;
+
+export const POLICIES: PolicyTable = TABLE;
 
 export const POLICY_NAMES = Object.keys(POLICIES) as PolicyName[];
 

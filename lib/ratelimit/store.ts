@@ -100,11 +100,6 @@ export function createLimitStore(opts: LimitStoreOptions = {}): LimitStore {
   return createMemoryStore(common);
 }
 
-/** Closes the store's Redis connection, if it has one. */
-export function closeLimitStore(store: LimitStore): Promise<void> {
-  return store.close();
-}
-
 type CommonFields = Pick<
   LimitStore,
   'prefix' | 'timeoutMs' | 'warmupTimeoutMs' | 'policies' | 'ephemeralCache'

@@ -1,6 +1,7 @@
 // Settings are parsed once and fail loudly, naming the variable; production takes no stand-ins.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../lib/config/index.js';
+import { POLICIES } from '../../lib/ratelimit/index.js';
 
 const PRODUCTION_READY = {
   NODE_ENV: 'production',
@@ -132,6 +133,14 @@ describe('config', () => {
     const c = loadConfig({ ADMIN_OPENIDS: ' dev:admin , o-1,,', S3_FORCE_PATH_STYLE: 'true' });
     expect(c.ADMIN_OPENIDS).toEqual(['dev:admin', 'o-1']);
     expect(c.S3_FORCE_PATH_STYLE).toBe(true);
+  });
+
+  it('RATE_LIMITS overrides the policies of the one table (lib/ratelimit/policies.ts), no others', () => {
+    const every = Object.fromEntries(Object.keys(POLICIES).map((name) => [name, { limit: 5 }]));
+    expect(loadConfig({ RATE_LIMITS: JSON.stringify(every) }).RATE_LIMITS).toEqual(every);
+    const typo = JSON.stringify({ 'chat:user:minute': { limit: 5 }, 'chat:usr': { limit: 1 } });
+    expect(problems({ RATE_LIMITS: typo })).toEqual(['RATE_LIMITS: Unrecognized key: "chat:usr"']);
+    expect(problems({ RATE_LIMITS: JSON.stringify({ global: { failMode: 'half' } }) })).toHaveLength(1);
   });
 });
 

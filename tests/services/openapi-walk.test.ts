@@ -4,7 +4,16 @@
 // must validate against the schema the document gives for its route and status.
 // The document itself: openapi-document.test.ts; the client's types: openapi-client-types.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, type Client, createClient, memoryTokenStore } from '../../client/index.js';
+import {
+  ApiError,
+  type ChatStreamResult,
+  type Client,
+  type Conversation,
+  createClient,
+  type LoginResponse,
+  memoryTokenStore,
+  type User,
+} from '../../client/index.js';
 import { fetchTransport } from '../../client/transports/fetch.js';
 import type { MockLlm } from '../../dev/mock-llm/index.js';
 import type { LocalServer } from '../../dev/server.js';
@@ -40,6 +49,12 @@ describe('what the routes answer matches the document', () => {
       transport: fetchTransport(recordingFetch(server.url, recorded)),
       tokens,
     });
+  /** A request outside the client (pages, cron), recorded like any answer. */
+  const raw = (method: string, path: string, token?: string) =>
+    recordingFetch(server.url, recorded)(`${server.url}/api/v1${path}`, {
+      method,
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
   /** The call must fail with this status; its envelope is recorded like any answer. */
   const refused = async (p: Promise<unknown>, status: number) => {
     const err = await p.then(
@@ -50,14 +65,23 @@ describe('what the routes answer matches the document', () => {
     expect(err).toMatchObject({ status });
   };
 
-  it('walks every documented route through the client, happy paths and refusals', async () => {
-    const record = recordingFetch(server.url, recorded);
-    const raw = (method: string, path: string, token?: string) =>
-      record(`${server.url}/api/v1${path}`, {
-        method,
-        headers: token ? { authorization: `Bearer ${token}` } : {},
-      });
+  // The walk, area by area: each step goes on from where the one before it left off (ann's session,
+  // her conversation and its first answer, the admin's session).
+  const tokens = memoryTokenStore();
+  let ann: Client;
+  let olga: Client;
+  let login: LoginResponse;
+  let admin: LoginResponse;
+  let me: User;
+  let conv: Conversation;
+  let streamed: ChatStreamResult;
+  let png: Buffer;
+  beforeAll(() => {
+    ann = client(tokens);
+    olga = client();
+  });
 
+  it('anonymous: health, the document, the docs page; refused sign-ins and sessions', async () => {
     const anon = client();
     await anon.health();
     await raw('GET', '/openapi.json');
@@ -66,12 +90,12 @@ describe('what the routes answer matches the document', () => {
     await refused(anon.login(''), 400);
     await refused(anon.me(), 401);
     await refused(client(memoryTokenStore({ accessToken: 'x', refreshToken: 'short' })).refresh(), 400);
+  });
 
-    const tokens = memoryTokenStore();
-    const ann = client(tokens);
-    const login = await ann.login('dev:ann');
+  it('sign-in, refresh, consent and profile', async () => {
+    login = await ann.login('dev:ann');
     await ann.refresh();
-    const me = await ann.me();
+    me = await ann.me();
     await refused(ann.textChat({ content: '头疼' }), 403);
     await refused(
       ann.uploads.create({ filename: 'a.png', contentType: 'image/png', size: 10, purpose: 'chat-image' }),
@@ -85,8 +109,10 @@ describe('what the routes answer matches the document', () => {
       healthProfile: { allergies: [], conditions: ['高血压'], medications: [] },
     });
     await refused(ann.updateMe({ birthYear: 3000 }), 400);
+  });
 
-    const conv = await ann.conversations.create();
+  it('conversations: create, list, read, archive, and their refusals', async () => {
+    conv = await ann.conversations.create();
     await ann.conversations.list({ limit: 500 });
     await refused(ann.conversations.list({ cursor: '' }), 400);
     await ann.conversations.get(conv.id);
@@ -94,9 +120,11 @@ describe('what the routes answer matches the document', () => {
     await ann.conversations.update(conv.id, { archived: false });
     await refused(ann.conversations.update(conv.id, {}), 400);
     await refused(ann.conversations.get('missing'), 404);
+  });
 
+  it('text chat: streamed, followed, stopped, idempotent, refused; warning signs; messages', async () => {
     mock.enqueue({ reply: '多休息。' }, { reply: '多喝水。' });
-    const streamed = await ann.textChat({ conversationId: conv.id, content: '头疼怎么办？' });
+    streamed = await ann.textChat({ conversationId: conv.id, content: '头疼怎么办？' });
     // The answer after its request: followed from an offset, stopped (a finished one is answered as it is).
     const followed = await ann.followAnswer(conv.id, streamed.assistantMessageId, { after: 2 });
     expect(followed.text).toBe('息。');
@@ -122,7 +150,10 @@ describe('what the routes answer matches the document', () => {
     expect(emergency.assistantMessage.triage?.level).toBe('emergency');
     await ann.conversations.messages(conv.id, { limit: 1 });
     await refused(ann.conversations.messages('missing'), 404);
-    // Steering: versions and feedback of the last answer (regenerate is a chat route).
+  });
+
+  it('steering: versions, feedback, and regenerating the last answer', async () => {
+    // Versions and feedback of the last answer.
     const page = await ann.conversations.messages(conv.id);
     const answer = page.items.at(-1);
     const question = page.items.at(-2);
@@ -151,8 +182,10 @@ describe('what the routes answer matches the document', () => {
     });
     await refused(ann.regenerate(conv.id, answer.id, { stream: false }), 409);
     await refused(ann.regenerate(conv.id, question.id, { stream: false }), 422);
+  });
 
-    const png = await pngImage(8, 8);
+  it('uploads and vision chat', async () => {
+    png = await pngImage(8, 8);
     const image = await ann.uploadImage(new Blob([new Uint8Array(png)], { type: 'image/png' }));
     await ann.uploads.get(image.id);
     const pending = await ann.uploads.create({
@@ -194,8 +227,9 @@ describe('what the routes answer matches the document', () => {
     // Deleting again is allowed (204); an id that was never the caller's is not.
     await ann.uploads.delete(pending.fileId);
     await refused(ann.uploads.delete('missing'), 404);
+  });
 
-    // Family members and lab reports.
+  it('family members and lab reports', async () => {
     const kid = await ann.members.create({
       name: '豆豆',
       relation: 'child',
@@ -225,18 +259,21 @@ describe('what the routes answer matches the document', () => {
     await refused(ann.records.deleteLabReport(report.id), 404);
     await ann.members.delete(kid.id);
     await refused(ann.members.delete(kid.id), 404);
+  });
 
+  it('client logs, and the admin log and audit lists', async () => {
     await ann.logs.post({ entries: [{ level: 'info', message: 'opened chat' }] });
     await refused(ann.logs.post({ entries: [] }), 400);
     await refused(ann.logs.list(), 403);
     await refused(ann.logs.audit(), 403);
-    const olga = client();
-    const admin = await olga.login('dev:olga-admin');
+    admin = await olga.login('dev:olga-admin');
     await olga.logs.list({ limit: 5 });
     await olga.logs.list({ userId: me.id, level: 'info' });
     await olga.logs.audit({ actorId: me.id });
+  });
 
-    // Complaints: the user files and follows; only admins list and answer.
+  it('complaints, the feedback and usage reports, the retention cron', async () => {
+    // The user files and follows a complaint; only admins list and answer them.
     const filed = await ann.complaints.file({
       messageId: streamed.assistantMessageId,
       category: 'inaccurate',
@@ -261,7 +298,9 @@ describe('what the routes answer matches the document', () => {
     await refused(olga.logs.list({ since: 'yesterday' }), 400);
     await raw('GET', '/logs/retention', admin.accessToken);
     await raw('GET', '/logs/retention', login.accessToken);
+  });
 
+  it('export, deletion and sign-out', async () => {
     await ann.exportMe();
     await ann.conversations.delete(conv.id);
     await refused(ann.conversations.delete(conv.id), 404);
@@ -284,44 +323,52 @@ describe('what the routes answer matches the document', () => {
     expect(operations(doc).filter((op) => !hit.has(op))).toEqual([]);
   });
 
-  it('a deliberately wrong answer fails the validator', () => {
-    const validator = responseValidator(doc);
-    const me = recorded.find((r) => r.method === 'GET' && r.path === '/api/v1/users/me' && r.status === 200);
-    expect(me).toBeDefined();
-    const good = isObject(me?.body) ? me.body : {};
-    expect(
-      validator.check({
-        method: 'GET',
-        path: '/api/v1/users/me',
-        status: 200,
-        contentType: 'application/json',
-        body: good,
-      }),
-    ).toEqual([]);
-    const { consent: _dropped, ...withoutConsent } = good;
-    const wrong = { ...withoutConsent, role: 'root', birthYear: '1990' };
-    const problems = validator.check({
+  describe('the validator is not a rubber stamp', () => {
+    const meAnswer = () => {
+      const me = recorded.find(
+        (r) => r.method === 'GET' && r.path === '/api/v1/users/me' && r.status === 200,
+      );
+      expect(me).toBeDefined();
+      return isObject(me?.body) ? me.body : {};
+    };
+    const asMe = (body: unknown): Recorded => ({
       method: 'GET',
       path: '/api/v1/users/me',
       status: 200,
       contentType: 'application/json',
-      body: wrong,
+      body,
     });
-    expect(problems.join('\n')).toMatch(/consent/);
-    expect(problems.join('\n')).toMatch(/\/role/);
-    expect(problems.join('\n')).toMatch(/\/birthYear/);
-    // An envelope with a code outside the contract, a status the route does not document, an unknown path.
     const base = { method: 'GET', path: '/api/v1/conversations/abc', contentType: 'application/json' };
-    expect(
-      validator.check({
-        ...base,
-        status: 404,
-        body: { error: { code: 'GONE', message: 'x', requestId: 'r' } },
-      }),
-    ).not.toEqual([]);
-    expect(validator.check({ ...base, status: 418, body: {} })[0]).toMatch(/status not documented/);
-    expect(validator.check({ ...base, path: '/api/v1/nowhere', status: 200, body: {} })[0]).toMatch(
-      /not in the document/,
-    );
+
+    it('passes a real GET /users/me answer', () => {
+      expect(responseValidator(doc).check(asMe(meAnswer()))).toEqual([]);
+    });
+
+    it('fails that answer without a required field, with a value outside its enum, of the wrong type', () => {
+      const { consent: _dropped, ...withoutConsent } = meAnswer();
+      const problems = responseValidator(doc)
+        .check(asMe({ ...withoutConsent, role: 'root', birthYear: '1990' }))
+        .join('\n');
+      expect(problems).toMatch(/consent/);
+      expect(problems).toMatch(/\/role/);
+      expect(problems).toMatch(/\/birthYear/);
+    });
+
+    it('fails an error envelope with a code outside the contract', () => {
+      const body = { error: { code: 'GONE', message: 'x', requestId: 'r' } };
+      expect(responseValidator(doc).check({ ...base, status: 404, body })).not.toEqual([]);
+    });
+
+    it('fails a status the route does not document', () => {
+      expect(responseValidator(doc).check({ ...base, status: 418, body: {} })[0]).toMatch(
+        /status not documented/,
+      );
+    });
+
+    it('fails a path that is not in the document', () => {
+      expect(
+        responseValidator(doc).check({ ...base, path: '/api/v1/nowhere', status: 200, body: {} })[0],
+      ).toMatch(/not in the document/);
+    });
   });
 });

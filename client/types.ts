@@ -1,6 +1,6 @@
 // The v1 contract's shapes (../shared/API.md), written by hand so the mini-program needs nothing from
-// the server's code. tests/integration/openapi.test.ts fails when these drift from the server's zod
-// schemas or from the OpenAPI document.
+// the server's code. tests/services/openapi-client-types.test.ts fails when these drift from the
+// server's zod schemas or from the OpenAPI document.
 
 // ---- errors ------------------------------------------------------------------------------------
 

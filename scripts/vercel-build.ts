@@ -13,8 +13,9 @@
 //    /api/v1/<name>/… path (and each extra route) routed to its function by config.json.
 //
 // Extra arguments go to `vercel build` (e.g. `npm run build -- --prod`, or `-- --output <dir>` to
-// build somewhere other than .vercel/output, as the integration test does). Serve the result with
-// dev/vercel-output/serve.ts; `npm run dev:vercel` (`vercel dev --local`) runs the sources instead.
+// build somewhere other than .vercel/output, as tests/services/vercel-output.test.ts does). Serve
+// the result with dev/vercel-output/serve.ts; `npm run dev:vercel` (`vercel dev --local`) runs the
+// sources instead.
 // vercel.json sets `buildCommand: ""` so the platform (and `vercel build`) never runs
 // `npm run build` itself, which would start this script again.
 import { spawn } from 'node:child_process';

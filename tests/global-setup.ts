@@ -1,6 +1,6 @@
-// Runs once per test run: a migrated PGlite snapshot for unit tests and a migrated template
-// database on the real PostgreSQL for integration tests, both keyed by the migrations' content so
-// a run after a schema change never reuses a stale one.
+// Runs once per test run: a migrated PGlite snapshot for the in-process tests and a migrated
+// template database on the real PostgreSQL for the services tests, both keyed by the migrations'
+// content so a run after a schema change never reuses a stale one.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,7 +33,7 @@ export default async function setup(project: TestProject) {
     }
     project.provide('pgliteSnapshot', file);
   }
-  if (project.name === 'integration') {
+  if (project.name === 'services') {
     const template = `tpl_${hash}`;
     const building = `${template}_${process.pid}`;
     if (!(await databaseExists(template))) {

@@ -1,7 +1,7 @@
 /**
  * The emergency triage table: one row per discriminator of the protocol (the project's TRIAGE.md), as
  * combinations of lexicon concepts (triage-lexicon.ts). A clinician reviews this file row by row; each row
- * carries a plain-language meaning and an example that the tests run (tests/unit/safety-triage.test.ts).
+ * carries a plain-language meaning and an example that the tests run (tests/in-process/safety-triage.test.ts).
  *
  *   all:     every entry must be found in a clause that is not guarded (an entry that is a list means any of)
  *   none:    none of these may be found (e.g. menstruation for "lots of blood")

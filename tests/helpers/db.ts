@@ -1,5 +1,5 @@
-// Test databases. Unit tests: a PGlite restored from a migrated snapshot (made once by the global
-// setup). Integration tests: a fresh database on the real PostgreSQL, cloned from a migrated
+// Test databases. In-process tests: a PGlite restored from a migrated snapshot (made once by the
+// global setup). Services tests: a fresh database on the real PostgreSQL, cloned from a migrated
 // template, reached through the Neon serverless driver (production's) over a local WebSocket proxy.
 import fs from 'node:fs';
 import pg from 'pg';

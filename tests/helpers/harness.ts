@@ -1,7 +1,13 @@
 // The test harness: a runtime on a test database with captured log lines, every function app
 // mounted as Vercel routes them (in process, or on a real HTTP port), and helpers that sign users
 // in and hand back tokens. Tests read like the contract: harness.call('POST', '/users/login', …).
+// Answers are typed by the caller, with the contract's own shapes (client/types.ts, which
+// tests/services/openapi-client-types.test.ts holds to the server's zod schemas and the document):
+//   const r = await h.call<Page<Conversation>>('GET', '/conversations', { token });
+//   const bad = await h.call<ErrorEnvelope>('GET', '/conversations?limit=0', { token });
+// The type is what the test expects, not checked at run time: the assertions do that.
 import { Writable } from 'node:stream';
+import type { LoginResponse } from '../../client/index.js';
 import { dispatcher, type LocalServer, loadApps, startServer } from '../../dev/server.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { type DbHandle, openDatabase } from '../../lib/db/index.js';
@@ -9,8 +15,15 @@ import { createLogger } from '../../lib/logger.js';
 import { createRuntime, type Runtime, type RuntimeOverrides } from '../../lib/runtime.js';
 import { type PgTestDb, pgliteDb, postgresDb } from './db.js';
 
-export type Answer = { status: number; json: unknown; text: string; headers: Headers };
-// biome-ignore lint/suspicious/noExplicitAny: tests read answers loosely; the contract is asserted field by field
+/** One answer: its status, its body parsed as JSON (null when it is not JSON) and as text. */
+export type Answer<T = unknown> = { status: number; json: T; text: string; headers: Headers };
+
+/**
+ * The body of an answer a test has not typed yet: any field reads. Kept only for the tests that
+ * still use it; name the answer's shape instead (`call<Conversation>(…)`).
+ * @deprecated
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the untyped reads of tests not yet given their answer's type
 export type Json = any;
 
 export type HarnessOptions = {
@@ -28,7 +41,8 @@ export type Harness = {
   /** Every log line written so far, raw JSON text. */
   logs: string[];
   fetch(req: Request): Promise<Response>;
-  call(method: string, path: string, opts?: CallOptions): Promise<Answer & { json: Json }>;
+  /** One request through the functions; T is the JSON body the test expects back. */
+  call<T = Json>(method: string, path: string, opts?: CallOptions): Promise<Answer<T>>;
   login(name: string): Promise<{ token: string; refresh: string; userId: string }>;
   /** Signs in and accepts the current consent. */
   user(name: string): Promise<{ token: string; refresh: string; userId: string }>;
@@ -93,7 +107,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   const servers: LocalServer[] = [];
   let closed = false;
 
-  const call: Harness['call'] = async (method, path, o = {}) => {
+  const call = async <T = Json>(method: string, path: string, o: CallOptions = {}): Promise<Answer<T>> => {
     const headers: Record<string, string> = { ...o.headers };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
     let body = o.raw;
@@ -103,15 +117,15 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     }
     const res = await fetch(new Request(BASE + path, { method, headers, body }));
     const text = await res.text();
-    let json: Json = null;
+    let json: unknown = null;
     try {
       json = JSON.parse(text);
     } catch {}
-    return { status: res.status, json, text, headers: res.headers };
+    return { status: res.status, json: json as T, text, headers: res.headers };
   };
 
   const login: Harness['login'] = async (name) => {
-    const r = await call('POST', '/users/login', { body: { code: `dev:${name}` } });
+    const r = await call<LoginResponse>('POST', '/users/login', { body: { code: `dev:${name}` } });
     if (r.status !== 200) throw new Error(`login ${name}: ${r.status} ${r.text}`);
     return { token: r.json.accessToken, refresh: r.json.refreshToken, userId: r.json.user.id };
   };

@@ -151,3 +151,94 @@ export function responseValidator(doc: OpenApiDoc): ResponseValidator {
     },
   };
 }
+
+// ---- reading the served document ---------------------------------------------------------------
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/** The document the service listening at `origin` serves at /api/v1/openapi.json. */
+export async function servedDocument(origin: string): Promise<OpenApiDoc> {
+  const res = await fetch(`${origin}/api/v1/openapi.json`);
+  if (res.status !== 200) throw new Error(`GET /api/v1/openapi.json: ${res.status}`);
+  return (await res.json()) as OpenApiDoc;
+}
+
+/** Every operation of the document, as `method path`. */
+export const operations = (doc: OpenApiDoc): string[] =>
+  Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.keys(item)
+      .filter((m) => METHODS.includes(m))
+      .map((m) => `${m} ${path}`),
+  );
+
+/** One operation of the document, by its `method path`. */
+export const operation = (doc: OpenApiDoc, key: string): JsonObject => {
+  const [method = '', path = ''] = key.split(' ');
+  const op = doc.paths[path]?.[method];
+  if (!op) throw new Error(`no operation ${key}`);
+  return op;
+};
+
+/** Where a schema sits in the document: a component, a response's JSON body, a request's JSON body. */
+export const component = (name: string) => ({ component: name });
+export const response = (path: string, method: string, status: string) => ({
+  response: [path, method, status] as const,
+});
+export const request = (path: string, method: string) => ({ request: [path, method] as const });
+export type Where = ReturnType<typeof component> | ReturnType<typeof response> | ReturnType<typeof request>;
+
+/** A `$ref` followed until it names a schema. */
+export function deref(doc: OpenApiDoc, node: unknown): unknown {
+  let n = node;
+  while (isObject(n) && typeof n.$ref === 'string') n = resolvePointer(doc, n.$ref);
+  return n;
+}
+
+/** The schema at `where`, then down the properties named by `at`. */
+export function schemaAt(doc: OpenApiDoc, where: Where, at: string[] = []): JsonObject {
+  let node: unknown;
+  if ('component' in where) node = doc.components?.schemas?.[where.component];
+  else if ('response' in where) {
+    const [p, m, s] = where.response;
+    node = resolvePointer(
+      doc.paths,
+      `#/${p.replace(/\//g, '~1')}/${m}/responses/${s}/content/application~1json/schema`,
+    );
+  } else {
+    const [p, m] = where.request;
+    node = resolvePointer(
+      doc.paths,
+      `#/${p.replace(/\//g, '~1')}/${m}/requestBody/content/application~1json/schema`,
+    );
+  }
+  node = deref(doc, node);
+  for (const key of at) {
+    const props = isObject(node) && isObject(node.properties) ? node.properties : {};
+    node = deref(doc, props[key]);
+  }
+  if (!isObject(node)) throw new Error(`no schema at ${JSON.stringify(where)} ${at.join('.')}`);
+  return node;
+}
+
+function allowsNull(doc: OpenApiDoc, schema: unknown): boolean {
+  const s = deref(doc, schema);
+  if (!isObject(s)) return false;
+  if (s.type === 'null' || (Array.isArray(s.type) && s.type.includes('null'))) return true;
+  const alternatives = [s.anyOf, s.oneOf].flatMap((a) => (Array.isArray(a) ? a : []));
+  return alternatives.some((a) => allowsNull(doc, a));
+}
+
+/** Field presence: required or optional, null allowed or not. */
+export type Presence = 'required' | 'nullable' | 'optional' | 'optional-nullable';
+
+/** Every property of an object schema with its presence, as the document says it. */
+export function docShape(doc: OpenApiDoc, schema: JsonObject): Record<string, Presence> {
+  const props = isObject(schema.properties) ? schema.properties : {};
+  const required = Array.isArray(schema.required) ? schema.required : [];
+  const out: Record<string, Presence> = {};
+  for (const [k, v] of Object.entries(props)) {
+    const nul = allowsNull(doc, v);
+    out[k] = required.includes(k) ? (nul ? 'nullable' : 'required') : nul ? 'optional-nullable' : 'optional';
+  }
+  return out;
+}

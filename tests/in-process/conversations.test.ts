@@ -1,10 +1,11 @@
 // The conversations function, in process on an embedded database: CRUD, pagination, ownership.
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Conversation, ErrorEnvelope, Message, Page } from '../../client/index.js';
 import { insertMessage } from '../../lib/conversations/messages.js';
 import { files, messages } from '../../lib/db/schema.js';
 import type { Storage } from '../../lib/storage/types.js';
-import { createHarness, type Harness, type Json } from '../helpers/harness.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
 
 type U = { token: string; userId: string };
 
@@ -20,9 +21,12 @@ describe('conversations', () => {
   afterAll(() => h.close());
 
   const create = async (u: U, title?: string) => {
-    const r = await h.call('POST', '/conversations', { token: u.token, body: title ? { title } : {} });
+    const r = await h.call<Conversation>('POST', '/conversations', {
+      token: u.token,
+      body: title ? { title } : {},
+    });
     expect(r.status).toBe(201);
-    return r.json as Json;
+    return r.json;
   };
 
   it('creates, reads, renames and archives (no consent needed)', async () => {
@@ -36,12 +40,14 @@ describe('conversations', () => {
       updatedAt: expect.any(String),
       lastMessageAt: null,
     });
-    const bare = await h.call('POST', '/conversations', { token: alice.token });
+    const bare = await h.call<Conversation>('POST', '/conversations', { token: alice.token });
     expect(bare.status).toBe(201);
     expect(bare.json.title).toBe('新对话');
 
-    expect((await h.call('GET', `/conversations/${c.id}`, { token: alice.token })).json).toEqual(c);
-    const renamed = await h.call('PATCH', `/conversations/${c.id}`, {
+    expect(
+      (await h.call<Conversation>('GET', `/conversations/${c.id}`, { token: alice.token })).json,
+    ).toEqual(c);
+    const renamed = await h.call<Conversation>('PATCH', `/conversations/${c.id}`, {
       token: alice.token,
       body: { title: '改名', archived: true },
     });
@@ -73,10 +79,10 @@ describe('conversations', () => {
     let pages = 0;
     do {
       const q: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-      const r = await h.call('GET', `/conversations?limit=2${q}`, { token: u.token });
+      const r = await h.call<Page<Conversation>>('GET', `/conversations?limit=2${q}`, { token: u.token });
       expect(r.status).toBe(200);
       expect(r.json.items.length).toBeLessThanOrEqual(2);
-      seen.push(...r.json.items.map((c: Json) => c.id));
+      seen.push(...r.json.items.map((c) => c.id));
       cursor = r.json.nextCursor;
       pages++;
     } while (cursor && pages < 10);
@@ -85,32 +91,36 @@ describe('conversations', () => {
     expect(seen).toEqual([made[0], ...active.slice(1).reverse()]);
     expect(pages).toBe(3);
 
-    const archived = await h.call('GET', '/conversations?archived=true', { token: u.token });
-    expect(archived.json.items.map((c: Json) => c.id)).toEqual([made[3]]);
+    const archived = await h.call<Page<Conversation>>('GET', '/conversations?archived=true', {
+      token: u.token,
+    });
+    expect(archived.json.items.map((c) => c.id)).toEqual([made[3]]);
     expect(archived.json.nextCursor).toBeNull();
 
-    const one = await h.call('GET', '/conversations?limit=0', { token: u.token });
+    const one = await h.call<Page<Conversation>>('GET', '/conversations?limit=0', { token: u.token });
     expect(one.json.items).toHaveLength(1);
     expect(one.json.nextCursor).toEqual(expect.any(String));
-    const all = await h.call('GET', '/conversations?limit=1000', { token: u.token });
+    const all = await h.call<Page<Conversation>>('GET', '/conversations?limit=1000', { token: u.token });
     expect(all.json.items).toHaveLength(6);
     expect(all.json.nextCursor).toBeNull();
-    const def = await h.call('GET', '/conversations', { token: u.token });
+    const def = await h.call<Page<Conversation>>('GET', '/conversations', { token: u.token });
     expect(def.json.items).toHaveLength(6);
     // Clamped, not refused: a fraction is truncated, a blank value is the default.
-    const fraction = await h.call('GET', '/conversations?limit=1.5', { token: u.token });
+    const fraction = await h.call<Page<Conversation>>('GET', '/conversations?limit=1.5', { token: u.token });
     expect(fraction.status).toBe(200);
     expect(fraction.json.items).toHaveLength(1);
-    const blank = await h.call('GET', '/conversations?limit=', { token: u.token });
+    const blank = await h.call<Page<Conversation>>('GET', '/conversations?limit=', { token: u.token });
     expect(blank.json.items).toHaveLength(6);
 
     for (const q of ['cursor=garbage', 'cursor=e30', 'limit=abc', 'archived=maybe']) {
-      const bad = await h.call('GET', `/conversations?${q}`, { token: u.token });
+      const bad = await h.call<ErrorEnvelope>('GET', `/conversations?${q}`, { token: u.token });
       expect(bad.status, q).toBe(400);
       expect(bad.json.error.code).toBe('BAD_REQUEST');
     }
     // Others see none of it.
-    expect((await h.call('GET', '/conversations', { token: bob.token })).json.items).toEqual([]);
+    expect(
+      (await h.call<Page<Conversation>>('GET', '/conversations', { token: bob.token })).json.items,
+    ).toEqual([]);
   });
 
   it('pages messages: newest page first, each page oldest first, before-cursor to older pages', async () => {
@@ -125,18 +135,30 @@ describe('conversations', () => {
         createdAt: new Date(),
       });
     }
-    const p1 = await h.call('GET', `/conversations/${c.id}/messages?limit=2`, { token: alice.token });
-    expect(p1.json.items.map((m: Json) => m.content)).toEqual(['m3', 'm4']);
-    const p2 = await h.call('GET', `/conversations/${c.id}/messages?limit=2&before=${p1.json.nextCursor}`, {
+    const p1 = await h.call<Page<Message>>('GET', `/conversations/${c.id}/messages?limit=2`, {
       token: alice.token,
     });
-    expect(p2.json.items.map((m: Json) => m.content)).toEqual(['m1', 'm2']);
-    const p3 = await h.call('GET', `/conversations/${c.id}/messages?limit=2&before=${p2.json.nextCursor}`, {
-      token: alice.token,
-    });
-    expect(p3.json.items.map((m: Json) => m.content)).toEqual(['m0']);
+    expect(p1.json.items.map((m) => m.content)).toEqual(['m3', 'm4']);
+    const p2 = await h.call<Page<Message>>(
+      'GET',
+      `/conversations/${c.id}/messages?limit=2&before=${p1.json.nextCursor}`,
+      {
+        token: alice.token,
+      },
+    );
+    expect(p2.json.items.map((m) => m.content)).toEqual(['m1', 'm2']);
+    const p3 = await h.call<Page<Message>>(
+      'GET',
+      `/conversations/${c.id}/messages?limit=2&before=${p2.json.nextCursor}`,
+      {
+        token: alice.token,
+      },
+    );
+    expect(p3.json.items.map((m) => m.content)).toEqual(['m0']);
     expect(p3.json.nextCursor).toBeNull();
-    const exact = await h.call('GET', `/conversations/${c.id}/messages?limit=5`, { token: alice.token });
+    const exact = await h.call<Page<Message>>('GET', `/conversations/${c.id}/messages?limit=5`, {
+      token: alice.token,
+    });
     expect(exact.json.items).toHaveLength(5);
     expect(exact.json.nextCursor).toBeNull();
 
@@ -149,14 +171,14 @@ describe('conversations', () => {
       finishReason: null,
       aiGenerated: true,
       disclaimer: expect.stringContaining('AI'),
-      aigc: expect.objectContaining({ Label: '1', ProduceID: p1.json.items[0].id }),
+      aigc: expect.objectContaining({ Label: '1', ProduceID: p1.json.items[0]?.id }),
       version: 1,
       versions: 1,
       feedback: null,
       createdAt: expect.any(String),
     });
     expect(p1.json.items[1]).not.toHaveProperty('disclaimer');
-    expect(p1.json.items[1].aigc).toBeNull();
+    expect(p1.json.items[1]?.aigc).toBeNull();
     const bad = await h.call('GET', `/conversations/${c.id}/messages?before=xyz`, { token: alice.token });
     expect(bad.status).toBe(400);
   });
@@ -170,8 +192,8 @@ describe('conversations', () => {
       status: 'streaming',
       createdAt: new Date(),
     });
-    const r = await h.call('GET', `/conversations/${c.id}/messages`, { token: alice.token });
-    expect(r.json.items.map((m: Json) => m.status)).toEqual(['streaming']);
+    const r = await h.call<Page<Message>>('GET', `/conversations/${c.id}/messages`, { token: alice.token });
+    expect(r.json.items.map((m) => m.status)).toEqual(['streaming']);
   });
 
   it('shows an answer left `streaming` by a dead process as incomplete (or error when empty)', async () => {
@@ -191,8 +213,8 @@ describe('conversations', () => {
       status: 'streaming',
       createdAt: at,
     });
-    const r = await h.call('GET', `/conversations/${c.id}/messages`, { token: alice.token });
-    expect(r.json.items.map((m: Json) => m.status)).toEqual(['incomplete', 'error']);
+    const r = await h.call<Page<Message>>('GET', `/conversations/${c.id}/messages`, { token: alice.token });
+    expect(r.json.items.map((m) => m.status)).toEqual(['incomplete', 'error']);
   });
 
   it('another user’s conversation is 404 on every route', async () => {
@@ -204,12 +226,12 @@ describe('conversations', () => {
       ['GET', `/conversations/${c.id}/messages`],
     ];
     for (const [method, path, body] of routes) {
-      const r = await h.call(method, path, { token: bob.token, body });
+      const r = await h.call<ErrorEnvelope>(method, path, { token: bob.token, body });
       expect(r.status, `${method} ${path}`).toBe(404);
       expect(r.json.error.code).toBe('NOT_FOUND');
       // The same route works for the owner, so the 404 is about ownership.
     }
-    const still = await h.call('GET', `/conversations/${c.id}`, { token: alice.token });
+    const still = await h.call<Conversation>('GET', `/conversations/${c.id}`, { token: alice.token });
     expect(still.json).toMatchObject({ title: 'private' });
     const missing = await h.call('GET', '/conversations/does-not-exist', { token: alice.token });
     expect(missing.status).toBe(404);

@@ -2,14 +2,24 @@
 // and in the export, and the complaint channel (Art. 15) from filing to answer, with its audit rows.
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  AdminComplaint,
+  Complaint,
+  ComplaintFiled,
+  Message,
+  Page,
+  UserExport,
+} from '../../client/index.js';
 import { type Aigc, aigcCodes, verifyAigc } from '../../lib/compliance/aigc.js';
 import { insertMessage } from '../../lib/conversations/messages.js';
 import { createConversation } from '../../lib/conversations/service.js';
 import { auditLog, complaints } from '../../lib/db/schema.js';
-import { createHarness, type Harness, type Json } from '../helpers/harness.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
 import { startTestStorage, type TestStorage } from '../helpers/storage.js';
 
 type U = { token: string; userId: string };
+/** A message as the export writes it: the visible label beside the implicit one. */
+type ExportedMessage = { id: string; content: string; aiLabel: string | null; aigc: Aigc | null };
 
 const PRODUCER = '00119144000012345678X1ABCD';
 const PROPAGATOR = '00119144000012345678X2ABCD';
@@ -80,10 +90,10 @@ describe('implicit labels (GB 45438-2025 Annex E)', () => {
   it('every AI answer carries aigc with the configured codes; the rest carry null', async () => {
     const u = await h.login('label-ann');
     const s = await seedTurns(u);
-    const r = await h.call('GET', `/conversations/${s.conv.id}/messages`, { token: u.token });
+    const r = await h.call<Page<Message>>('GET', `/conversations/${s.conv.id}/messages`, { token: u.token });
     expect(r.status).toBe(200);
-    const byId = new Map<string, Json>(r.json.items.map((m: Json) => [m.id, m]));
-    expect(byId.get(s.answer.id).aigc).toEqual({
+    const byId = new Map(r.json.items.map((m) => [m.id, m]));
+    expect(byId.get(s.answer.id)?.aigc).toEqual({
       Label: '1',
       ContentProducer: PRODUCER,
       ProduceID: s.answer.id,
@@ -93,15 +103,16 @@ describe('implicit labels (GB 45438-2025 Annex E)', () => {
       ReservedCode2: '',
     });
     // Not AI-generated: the question, the fixed emergency guidance, the notice (however stored).
-    for (const m of [s.question, s.triage, s.notice, s.replaced]) expect(byId.get(m.id).aigc).toBeNull();
+    for (const m of [s.question, s.triage, s.notice, s.replaced]) expect(byId.get(m.id)?.aigc).toBeNull();
   });
 
   it('the digest in ReservedCode1 ties the label to the exact text', async () => {
     const u = await h.login('label-ben');
     const s = await seedTurns(u);
-    const r = await h.call('GET', `/conversations/${s.conv.id}/messages`, { token: u.token });
-    const answer = r.json.items.find((m: Json) => m.id === s.answer.id);
-    const label = answer.aigc as Aigc;
+    const r = await h.call<Page<Message>>('GET', `/conversations/${s.conv.id}/messages`, { token: u.token });
+    const answer = r.json.items.find((m) => m.id === s.answer.id);
+    if (!answer?.aigc) throw new Error('no labelled answer');
+    const label = answer.aigc;
     const codes = aigcCodes(h.rt.config);
     expect(verifyAigc(label, answer.content, codes)).toBe(true);
     expect(verifyAigc(label, `${answer.content}另外请服用双倍剂量。`, codes)).toBe(false);
@@ -111,20 +122,21 @@ describe('implicit labels (GB 45438-2025 Annex E)', () => {
   it('the export carries the visible and the implicit label on AI answers, and the complaints', async () => {
     const u = await h.login('label-cat');
     const s = await seedTurns(u);
-    const filed = await h.call('POST', '/users/me/complaints', {
+    const filed = await h.call<ComplaintFiled>('POST', '/users/me/complaints', {
       token: u.token,
       body: { messageId: s.answer.id, category: 'inaccurate', description: '回答不准确' },
     });
     expect(filed.status).toBe(201);
-    const r = await h.call('GET', '/users/me/export', { token: u.token });
+    const r = await h.call<UserExport>('GET', '/users/me/export', { token: u.token });
     expect(r.status).toBe(200);
-    const byId = new Map<string, Json>(r.json.messages.map((m: Json) => [m.id, m]));
+    const byId = new Map((r.json.messages as ExportedMessage[]).map((m) => [m.id, m]));
+    const labelled = byId.get(s.answer.id);
     expect(byId.get(s.answer.id)).toMatchObject({
       aiLabel: '本内容由人工智能生成',
       aigc: { Label: '1', ContentProducer: PRODUCER, ProduceID: s.answer.id },
     });
     expect(
-      verifyAigc(byId.get(s.answer.id).aigc, byId.get(s.answer.id).content, aigcCodes(h.rt.config)),
+      labelled?.aigc != null && verifyAigc(labelled.aigc, labelled.content, aigcCodes(h.rt.config)),
     ).toBe(true);
     for (const m of [s.question, s.triage, s.notice]) {
       expect(byId.get(m.id)).toMatchObject({ aiLabel: null, aigc: null });
@@ -145,7 +157,8 @@ describe('complaints (Art. 15)', () => {
     admin = await h.login('cmp-admin');
   });
 
-  const file = (u: U, body: unknown) => h.call('POST', '/users/me/complaints', { token: u.token, body });
+  const file = (u: U, body: unknown) =>
+    h.call<ComplaintFiled>('POST', '/users/me/complaints', { token: u.token, body });
   const auditOf = (id: string) =>
     h.db.db
       .select()
@@ -165,7 +178,7 @@ describe('complaints (Art. 15)', () => {
     const days = (Date.parse(r.json.answerBy) - Date.parse(r.json.createdAt)) / 86_400_000;
     expect(days).toBe(7);
 
-    const mine = await h.call('GET', '/users/me/complaints', { token: ann.token });
+    const mine = await h.call<Page<Complaint>>('GET', '/users/me/complaints', { token: ann.token });
     expect(mine.status).toBe(200);
     expect(mine.json.items[0]).toEqual({
       id: r.json.id,
@@ -179,25 +192,29 @@ describe('complaints (Art. 15)', () => {
       resolvedAt: null,
     });
 
-    const open = await h.call('GET', '/logs/complaints?status=open', { token: admin.token });
+    const open = await h.call<Page<AdminComplaint>>('GET', '/logs/complaints?status=open', {
+      token: admin.token,
+    });
     expect(open.status).toBe(200);
     expect(open.json.items).toContainEqual(expect.objectContaining({ id: r.json.id, userId: ann.userId }));
 
-    const answered = await h.call('PATCH', `/logs/complaints/${r.json.id}`, {
+    const answered = await h.call<AdminComplaint>('PATCH', `/logs/complaints/${r.json.id}`, {
       token: admin.token,
       body: { status: 'resolved', resolution: '已核实并优化回答策略。' },
     });
     expect(answered.status).toBe(200);
     expect(answered.json).toMatchObject({ id: r.json.id, status: 'resolved', userId: ann.userId });
 
-    const after = await h.call('GET', '/users/me/complaints', { token: ann.token });
+    const after = await h.call<Page<Complaint>>('GET', '/users/me/complaints', { token: ann.token });
     expect(after.json.items[0]).toMatchObject({
       status: 'resolved',
       resolution: '已核实并优化回答策略。',
       resolvedAt: expect.any(String),
     });
-    const stillOpen = await h.call('GET', '/logs/complaints?status=open', { token: admin.token });
-    expect(stillOpen.json.items.map((c: Json) => c.id)).not.toContain(r.json.id);
+    const stillOpen = await h.call<Page<AdminComplaint>>('GET', '/logs/complaints?status=open', {
+      token: admin.token,
+    });
+    expect(stillOpen.json.items.map((c) => c.id)).not.toContain(r.json.id);
 
     const rows = await auditOf(r.json.id);
     expect(rows.map((a) => [a.action, a.actorId])).toEqual([
@@ -210,7 +227,7 @@ describe('complaints (Art. 15)', () => {
     expect(JSON.stringify(rows)).not.toContain('已核实');
 
     // Answered once: a second answer would silently change what the user was told.
-    const again = await h.call('PATCH', `/logs/complaints/${r.json.id}`, {
+    const again = await h.call<AdminComplaint>('PATCH', `/logs/complaints/${r.json.id}`, {
       token: admin.token,
       body: { status: 'rejected', resolution: '改口' },
     });
@@ -227,15 +244,16 @@ describe('complaints (Art. 15)', () => {
 
   it('another user’s message, or an unknown one, is 404 and files nothing', async () => {
     const s = await seedTurns(bob);
-    const before = (await h.call('GET', '/users/me/complaints', { token: ann.token })).json.items.length;
+    const before = (await h.call<Page<Complaint>>('GET', '/users/me/complaints', { token: ann.token })).json
+      .items.length;
     for (const messageId of [s.answer.id, 'no-such-message']) {
       const r = await file(ann, { messageId, category: 'privacy', description: '别人的消息' });
       expect(r.status).toBe(404);
-      expect(r.json.error.code).toBe('NOT_FOUND');
+      expect(r.json).toMatchObject({ error: { code: 'NOT_FOUND' } });
     }
-    expect((await h.call('GET', '/users/me/complaints', { token: ann.token })).json.items).toHaveLength(
-      before,
-    );
+    expect(
+      (await h.call<Page<Complaint>>('GET', '/users/me/complaints', { token: ann.token })).json.items,
+    ).toHaveLength(before);
   });
 
   it('refuses bad input with 400', async () => {
@@ -247,13 +265,13 @@ describe('complaints (Art. 15)', () => {
     ]) {
       expect((await file(ann, body)).status).toBe(400);
     }
-    expect((await h.call('GET', '/users/me/complaints')).status).toBe(401);
+    expect((await h.call<Page<Complaint>>('GET', '/users/me/complaints')).status).toBe(401);
   });
 
   it('the admin routes answer 403 to a non-admin and 404 for an unknown complaint', async () => {
     const mine = await file(bob, { category: 'other', description: '测试' });
     expect((await h.call('GET', '/logs/complaints', { token: bob.token })).status).toBe(403);
-    const patch = await h.call('PATCH', `/logs/complaints/${mine.json.id}`, {
+    const patch = await h.call<AdminComplaint>('PATCH', `/logs/complaints/${mine.json.id}`, {
       token: bob.token,
       body: { status: 'resolved', resolution: '自己批准' },
     });
@@ -276,16 +294,21 @@ describe('complaints (Art. 15)', () => {
     let cursor: string | null = null;
     do {
       const q: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-      const page = await h.call('GET', `/logs/complaints?limit=1${q}`, { token: admin.token });
+      const page = await h.call<Page<AdminComplaint>>('GET', `/logs/complaints?limit=1${q}`, {
+        token: admin.token,
+      });
       expect(page.status).toBe(200);
       expect(page.json.items.length).toBeLessThanOrEqual(1);
-      seen.push(...page.json.items.map((c: Json) => c.id));
+      seen.push(...page.json.items.map((c) => c.id));
       cursor = page.json.nextCursor;
     } while (cursor);
     // Newest first, each once: the three just filed lead.
     expect(seen.slice(0, 3)).toEqual([...ids].reverse());
     expect(new Set(seen).size).toBe(seen.length);
-    expect((await h.call('GET', '/logs/complaints?cursor=bogus', { token: admin.token })).status).toBe(400);
+    expect(
+      (await h.call<Page<AdminComplaint>>('GET', '/logs/complaints?cursor=bogus', { token: admin.token }))
+        .status,
+    ).toBe(400);
   });
 
   it('outlives the message and its conversation (reference cleared); goes with the account', async () => {
@@ -293,7 +316,7 @@ describe('complaints (Art. 15)', () => {
     const s = await seedTurns(u);
     const r = await file(u, { messageId: s.answer.id, category: 'harmful', description: '有害' });
     expect((await h.call('DELETE', `/conversations/${s.conv.id}`, { token: u.token })).status).toBe(204);
-    const kept = await h.call('GET', '/users/me/complaints', { token: u.token });
+    const kept = await h.call<Page<Complaint>>('GET', '/users/me/complaints', { token: u.token });
     expect(kept.json.items).toEqual([
       expect.objectContaining({ id: r.json.id, messageId: null, status: 'open' }),
     ]);

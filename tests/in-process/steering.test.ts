@@ -5,6 +5,15 @@
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  Message as ApiMessage,
+  Feedback,
+  FeedbackLogEntry,
+  MessageVersions,
+  Page,
+  UsageReportRow,
+  UserExport,
+} from '../../client/index.js';
 import { historyWindow } from '../../lib/chat/history.js';
 import { readTurnStart } from '../../lib/chat/start.js';
 import { ConfigError, loadConfig } from '../../lib/config/index.js';
@@ -13,7 +22,7 @@ import { createConversation } from '../../lib/conversations/service.js';
 import { supersedeAnswer } from '../../lib/conversations/versions.js';
 import { type Message, messageFeedback, messages } from '../../lib/db/schema.js';
 import { costCny } from '../../lib/llm/prices.js';
-import { createHarness, type Harness, type Json, testEnv } from '../helpers/harness.js';
+import { createHarness, type Harness, testEnv } from '../helpers/harness.js';
 import { startTestStorage, type TestStorage } from '../helpers/storage.js';
 
 type U = { token: string; userId: string };
@@ -166,9 +175,11 @@ describe('answer versions', () => {
       second.answer.id,
     ]);
 
-    const list = await h.call('GET', `/conversations/${c}/messages`, { token: alice.token });
+    const list = await h.call<Page<ApiMessage>>('GET', `/conversations/${c}/messages`, {
+      token: alice.token,
+    });
     expect(list.status).toBe(200);
-    expect(list.json.items.map((m: Json) => m.id)).toEqual([
+    expect(list.json.items.map((m) => m.id)).toEqual([
       first.question.id,
       first.answer.id,
       second.question.id,
@@ -178,8 +189,8 @@ describe('answer versions', () => {
     expect(a1).toMatchObject({ version: 1, versions: 1, feedback: null });
     expect(a2).toMatchObject({ content: '第三版回答', version: 3, versions: 3, feedback: null });
     // Questions carry no version fields.
-    expect(q2.version).toBeUndefined();
-    expect(q2.feedback).toBeUndefined();
+    expect(q2?.version).toBeUndefined();
+    expect(q2?.feedback).toBeUndefined();
 
     const claims = { sub: alice.userId, sid: String(decodeJwt(alice.token).sid) };
     const read = (beforeSeq?: number) =>
@@ -196,30 +207,46 @@ describe('answer versions', () => {
     expect(historyWindow(before, 3_000).map((m) => m.content)).toEqual(['第一问', '第一答']);
 
     for (const id of [second.answer.id, v2.id, v3.id]) {
-      const r = await h.call('GET', `/conversations/${c}/messages/${id}/versions`, { token: alice.token });
+      const r = await h.call<MessageVersions>('GET', `/conversations/${c}/messages/${id}/versions`, {
+        token: alice.token,
+      });
       expect(r.status).toBe(200);
-      expect(r.json.items.map((m: Json) => [m.id, m.content, m.version, m.versions])).toEqual([
+      expect(r.json.items.map((m) => [m.id, m.content, m.version, m.versions])).toEqual([
         [second.answer.id, '旧的回答', 1, 3],
         [v2.id, '第二版回答', 2, 3],
         [v3.id, '第三版回答', 3, 3],
       ]);
     }
-    const single = await h.call('GET', `/conversations/${c}/messages/${first.answer.id}/versions`, {
-      token: alice.token,
-    });
-    expect(single.json.items.map((m: Json) => m.id)).toEqual([first.answer.id]);
+    const single = await h.call<MessageVersions>(
+      'GET',
+      `/conversations/${c}/messages/${first.answer.id}/versions`,
+      {
+        token: alice.token,
+      },
+    );
+    expect(single.json.items.map((m) => m.id)).toEqual([first.answer.id]);
 
-    const question = await h.call('GET', `/conversations/${c}/messages/${first.question.id}/versions`, {
-      token: alice.token,
-    });
+    const question = await h.call<MessageVersions>(
+      'GET',
+      `/conversations/${c}/messages/${first.question.id}/versions`,
+      {
+        token: alice.token,
+      },
+    );
     expect(question.status).toBe(422);
     expect(
-      (await h.call('GET', `/conversations/${c}/messages/${v3.id}/versions`, { token: bob.token })).status,
+      (
+        await h.call<MessageVersions>('GET', `/conversations/${c}/messages/${v3.id}/versions`, {
+          token: bob.token,
+        })
+      ).status,
     ).toBe(404);
     expect(
       (await h.call('GET', `/conversations/${c}/messages/nope/versions`, { token: alice.token })).status,
     ).toBe(404);
-    expect((await h.call('GET', `/conversations/${c}/messages/${v3.id}/versions`)).status).toBe(401);
+    expect(
+      (await h.call<MessageVersions>('GET', `/conversations/${c}/messages/${v3.id}/versions`)).status,
+    ).toBe(401);
   });
 });
 
@@ -241,27 +268,35 @@ describe('feedback', () => {
   const path = () => `/conversations/${c}/messages/${t.answer.id}/feedback`;
 
   it('rates, replaces and removes; shown on the message and its versions', async () => {
-    const up = await h.call('PUT', path(), { token: alice.token, body: { rating: 'up' } });
+    const up = await h.call<Feedback>('PUT', path(), { token: alice.token, body: { rating: 'up' } });
     expect(up.status).toBe(200);
     expect(up.json).toEqual({ rating: 'up', reason: null, comment: null, updatedAt: expect.any(String) });
-    const listed = await h.call('GET', `/conversations/${c}/messages`, { token: alice.token });
-    expect(listed.json.items.at(-1).feedback).toEqual({ rating: 'up', reason: null });
+    const listed = await h.call<Page<ApiMessage>>('GET', `/conversations/${c}/messages`, {
+      token: alice.token,
+    });
+    expect(listed.json.items.at(-1)?.feedback).toEqual({ rating: 'up', reason: null });
 
-    const down = await h.call('PUT', path(), {
+    const down = await h.call<Feedback>('PUT', path(), {
       token: alice.token,
       body: { rating: 'down', reason: 'inaccurate', comment: '  剂量说错了  ' },
     });
     expect(down.json).toMatchObject({ rating: 'down', reason: 'inaccurate', comment: '剂量说错了' });
-    const versions = await h.call('GET', `/conversations/${c}/messages/${t.answer.id}/versions`, {
-      token: alice.token,
-    });
-    expect(versions.json.items[0].feedback).toEqual({ rating: 'down', reason: 'inaccurate' });
+    const versions = await h.call<MessageVersions>(
+      'GET',
+      `/conversations/${c}/messages/${t.answer.id}/versions`,
+      {
+        token: alice.token,
+      },
+    );
+    expect(versions.json.items[0]?.feedback).toEqual({ rating: 'down', reason: 'inaccurate' });
     const rows = await db().select().from(messageFeedback).where(eq(messageFeedback.messageId, t.answer.id));
     expect(rows).toHaveLength(1);
 
     expect((await h.call('DELETE', path(), { token: alice.token })).status).toBe(204);
-    const after = await h.call('GET', `/conversations/${c}/messages`, { token: alice.token });
-    expect(after.json.items.at(-1).feedback).toBeNull();
+    const after = await h.call<Page<ApiMessage>>('GET', `/conversations/${c}/messages`, {
+      token: alice.token,
+    });
+    expect(after.json.items.at(-1)?.feedback).toBeNull();
     // Removing what is not there is still done.
     expect((await h.call('DELETE', path(), { token: alice.token })).status).toBe(204);
   });
@@ -304,10 +339,12 @@ describe('feedback', () => {
       body: { rating: 'up', reason: 'other', comment: '很有帮助' },
     });
 
-    expect((await h.call('GET', '/logs/feedback', { token: alice.token })).status).toBe(403);
-    const all = await h.call('GET', '/logs/feedback', { token: admin.token });
+    expect(
+      (await h.call<Page<FeedbackLogEntry>>('GET', '/logs/feedback', { token: alice.token })).status,
+    ).toBe(403);
+    const all = await h.call<Page<FeedbackLogEntry>>('GET', '/logs/feedback', { token: admin.token });
     expect(all.status).toBe(200);
-    const mine = all.json.items.filter((i: Json) => [t.answer.id, b.answer.id].includes(i.messageId));
+    const mine = all.json.items.filter((i) => [t.answer.id, b.answer.id].includes(i.messageId));
     // Newest first: Alice's rating was given last.
     expect(mine).toEqual([
       {
@@ -330,27 +367,41 @@ describe('feedback', () => {
     expect(all.text).not.toContain('不该出现');
     expect(all.text).not.toContain('孩子咳嗽');
 
-    const downs = await h.call('GET', '/logs/feedback?rating=down', { token: admin.token });
-    expect(downs.json.items.every((i: Json) => i.rating === 'down')).toBe(true);
-    expect(downs.json.items.map((i: Json) => i.messageId)).toContain(b.answer.id);
+    const downs = await h.call<Page<FeedbackLogEntry>>('GET', '/logs/feedback?rating=down', {
+      token: admin.token,
+    });
+    expect(downs.json.items.every((i) => i.rating === 'down')).toBe(true);
+    expect(downs.json.items.map((i) => i.messageId)).toContain(b.answer.id);
 
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
       const q: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-      const r = await h.call('GET', `/logs/feedback?limit=1${q}`, { token: admin.token });
+      const r = await h.call<Page<FeedbackLogEntry>>('GET', `/logs/feedback?limit=1${q}`, {
+        token: admin.token,
+      });
       expect(r.json.items.length).toBeLessThanOrEqual(1);
-      seen.push(...r.json.items.map((i: Json) => i.messageId));
+      seen.push(...r.json.items.map((i) => i.messageId));
       cursor = r.json.nextCursor;
     } while (cursor);
-    expect(seen).toEqual(all.json.items.map((i: Json) => i.messageId));
+    expect(seen).toEqual(all.json.items.map((i) => i.messageId));
 
-    const future = await h.call('GET', `/logs/feedback?since=${encodeURIComponent('2999-01-01T00:00:00Z')}`, {
-      token: admin.token,
-    });
+    const future = await h.call<Page<FeedbackLogEntry>>(
+      'GET',
+      `/logs/feedback?since=${encodeURIComponent('2999-01-01T00:00:00Z')}`,
+      {
+        token: admin.token,
+      },
+    );
     expect(future.json.items).toEqual([]);
-    expect((await h.call('GET', '/logs/feedback?rating=meh', { token: admin.token })).status).toBe(400);
-    expect((await h.call('GET', '/logs/feedback?cursor=garbage', { token: admin.token })).status).toBe(400);
+    expect(
+      (await h.call<Page<FeedbackLogEntry>>('GET', '/logs/feedback?rating=meh', { token: admin.token }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await h.call<Page<FeedbackLogEntry>>('GET', '/logs/feedback?cursor=garbage', { token: admin.token }))
+        .status,
+    ).toBe(400);
   });
 
   it('is in the export and goes with the account', async () => {
@@ -361,7 +412,7 @@ describe('feedback', () => {
       token: u.token,
       body: { rating: 'down', reason: 'unhelpful', comment: '没用' },
     });
-    const exp = await h.call('GET', '/users/me/export', { token: u.token });
+    const exp = await h.call<UserExport>('GET', '/users/me/export', { token: u.token });
     expect(exp.status).toBe(200);
     expect(exp.json.feedback).toEqual([
       {
@@ -372,7 +423,7 @@ describe('feedback', () => {
         createdAt: expect.any(String),
       },
     ]);
-    expect(exp.json.messages.find((m: Json) => m.id === x.answer.id)).toMatchObject({
+    expect(exp.json.messages.find((m) => m.id === x.answer.id)).toMatchObject({
       version: 1,
       superseded: false,
     });
@@ -442,23 +493,30 @@ describe('costs and the usage report', () => {
     expect(Number(total.cost)).toBeCloseTo(0.001472 + 0.009342 + 0.004404, 9);
 
     const range = `since=${encodeURIComponent('2030-03-01T00:00:00Z')}&until=${encodeURIComponent('2030-03-03T00:00:00Z')}`;
-    expect((await h.call('GET', `/logs/usage?${range}`, { token: u.token })).status).toBe(403);
-    const byDay = await h.call('GET', `/logs/usage?${range}&groupBy=day`, { token: admin.token });
+    expect(
+      (await h.call<{ items: UsageReportRow[] }>('GET', `/logs/usage?${range}`, { token: u.token })).status,
+    ).toBe(403);
+    const byDay = await h.call<{ items: UsageReportRow[] }>('GET', `/logs/usage?${range}&groupBy=day`, {
+      token: admin.token,
+    });
     expect(byDay.status).toBe(200);
-    expect(byDay.json.items.map((r: Json) => [r.day, r.requests])).toEqual([
+    expect(byDay.json.items.map((r) => [r.day, r.requests])).toEqual([
       ['2030-03-01', 1],
       ['2030-03-02', 2],
       ['2030-03-03', 1],
     ]);
-    const byModel = await h.call('GET', `/logs/usage?${range}&groupBy=model`, { token: admin.token });
-    expect(byModel.json.items.map((r: Json) => [r.model, r.requests])).toEqual([
+    const byModel = await h.call<{ items: UsageReportRow[] }>('GET', `/logs/usage?${range}&groupBy=model`, {
+      token: admin.token,
+    });
+    expect(byModel.json.items.map((r) => [r.model, r.requests])).toEqual([
       ['deepseek-chat', 1],
       ['mystery', 1],
       ['qwen-plus', 2],
     ]);
-    expect(byModel.json.items.find((r: Json) => r.model === 'mystery').costCny).toBe(0);
+    expect(byModel.json.items.find((r) => r.model === 'mystery')?.costCny).toBe(0);
     for (const report of [byDay.json.items, byModel.json.items]) {
-      const sum = (k: string) => report.reduce((n: number, r: Json) => n + r[k], 0);
+      const sum = (k: 'requests' | 'promptTokens' | 'completionTokens' | 'costCny') =>
+        report.reduce((n, r) => n + r[k], 0);
       expect(sum('requests')).toBe(Number(total.requests));
       expect(sum('promptTokens')).toBe(Number(total.prompt));
       expect(sum('completionTokens')).toBe(Number(total.completion));

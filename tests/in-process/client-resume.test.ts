@@ -1,7 +1,7 @@
 // The chat stream's resume machinery (client/answers.ts) against a scripted transport: a cut after
 // meta is resumed from the received offset, the backoff is bounded and gives up with a clear error,
 // event ids keep repeats and gaps out, refusals are not retried, stop() and resumeAnswers().
-// Through the wx transport against the real server: tests/integration/client-resume.test.ts.
+// Through the wx transport against the real server: tests/services/client-resume.test.ts.
 import { describe, expect, it } from 'vitest';
 import {
   type AnswerState,

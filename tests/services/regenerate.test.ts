@@ -2,8 +2,9 @@
 // exactly as chat asks, with the earlier answer kept as a version; the model's history uses the
 // current version, and only the conversation's last answer can be regenerated.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatResult, Message, MessageVersions, Page } from '../../client/index.js';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
-import { createHarness, type Harness, type Json } from '../helpers/harness.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
 import { readSse, textOf } from '../helpers/sse.js';
 
 describe('regenerating an answer', () => {
@@ -30,15 +31,18 @@ describe('regenerating an answer', () => {
     await mock?.close();
   });
 
-  const ask = async (content: string, conversationId?: string): Promise<Json> =>
+  const ask = async (content: string, conversationId?: string): Promise<ChatResult> =>
     (
-      await h.call('POST', '/text-chat?stream=false', {
+      await h.call<ChatResult>('POST', '/text-chat?stream=false', {
         token: alice.token,
         body: { content, conversationId },
       })
     ).json;
   const regenerate = (c: string, m: string, token = alice.token, headers: Record<string, string> = {}) =>
-    h.call('POST', `/conversations/${c}/messages/${m}/regenerate?stream=false`, { token, headers });
+    h.call<ChatResult>('POST', `/conversations/${c}/messages/${m}/regenerate?stream=false`, {
+      token,
+      headers,
+    });
 
   it('answers the same question again, keeps the earlier answer as a version, and lists the current one', async () => {
     mock.enqueue({ reply: '第一次回答。' }, { reply: '第二次回答。' }, { reply: '第三次回答。' });
@@ -52,16 +56,16 @@ describe('regenerating an answer', () => {
     const sent = JSON.stringify(mock.requests.at(-1)?.body);
     expect(sent).toContain('最近总是失眠');
     expect(sent).not.toContain('第一次回答');
-    const list = await h.call('GET', `/conversations/${c}/messages`, { token: alice.token });
-    expect(list.json.items.map((m: Json) => m.content)).toEqual(['最近总是失眠', '第二次回答。']);
-    const versions = await h.call(
+    const list = await h.call<Page<Message>>('GET', `/conversations/${c}/messages`, { token: alice.token });
+    expect(list.json.items.map((m) => m.content)).toEqual(['最近总是失眠', '第二次回答。']);
+    const versions = await h.call<MessageVersions>(
       'GET',
       `/conversations/${c}/messages/${second.json.assistantMessage.id}/versions`,
       {
         token: alice.token,
       },
     );
-    expect(versions.json.items.map((m: Json) => m.content)).toEqual(['第一次回答。', '第二次回答。']);
+    expect(versions.json.items.map((m) => m.content)).toEqual(['第一次回答。', '第二次回答。']);
     // Streamed, like chat.
     const res = await h.fetch(
       new Request(
@@ -96,7 +100,7 @@ describe('regenerating an answer', () => {
     expect((await regenerate(first.conversationId, next.userMessage.id)).status).toBe(422);
     const other = await regenerate(first.conversationId, next.assistantMessage.id, bob.token);
     expect(other.status).toBe(404);
-    expect(other.json.error.code).toBe('NOT_FOUND');
+    expect(other.json).toMatchObject({ error: { code: 'NOT_FOUND' } });
     expect((await regenerate(first.conversationId, crypto.randomUUID())).status).toBe(404);
   });
 

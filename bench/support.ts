@@ -390,7 +390,9 @@ export function processMemory(pid: number): { rss: number; peak: number } {
  * settings `env` gives (benchEnv). Closing it sends SIGTERM and waits for the process to end.
  */
 export async function startServiceProcess(env: Record<string, string>): Promise<RemoteService> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/service-process.ts'], {
+  // BENCH_SERVICE_NODE_ARGS: extra Node flags for the service only, e.g. '--cpu-prof'.
+  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bench/service-process.ts'], {
     cwd: process.cwd(),
     env: { ...process.env, BENCH_SERVICE_SETTINGS: JSON.stringify(env) },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,7 +1,8 @@
 // The modules of the functions that serve the API (every deployed function but docs), loaded on
 // demand: the docs function merges their documents, the local server mounts them. Vercel does not
 // turn `_`-prefixed files into functions.
-import type { FunctionModule, FunctionName } from '../lib/functions.js';
+import type { FunctionName } from '../lib/functions.js';
+import type { FunctionModule } from '../lib/http/app.js';
 
 export const apiLoaders: Record<Exclude<FunctionName, 'docs'>, () => Promise<FunctionModule>> = {
   health: () => import('./v1/health.js'),

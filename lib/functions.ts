@@ -1,7 +1,5 @@
 // The deployed functions and how Vercel routes to them (vercel.json holds the same rewrites):
 // /api/v1/<name> and everything below it reach api/v1/<name>.ts.
-import type { App } from './http/app.js';
-import type { Runtime } from './runtime.js';
 
 export const FUNCTION_NAMES = [
   'health',
@@ -20,8 +18,6 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
 export const EXTRA_ROUTES: Record<string, FunctionName> = {
   '/api/v1/openapi.json': 'docs',
 };
-
-export type FunctionModule = { build(runtime: () => Runtime): App };
 
 export function functionFor(pathname: string): FunctionName | undefined {
   const extra = EXTRA_ROUTES[pathname];

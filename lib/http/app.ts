@@ -185,3 +185,6 @@ export function createApp(name: string, runtime: () => Runtime, basePath = `/api
   }
   return based;
 }
+
+/** What a function file (api/v1/<name>.ts) exports besides its default app. */
+export type FunctionModule = { build(runtime: () => Runtime): App };

@@ -76,4 +76,12 @@ describe('layers', () => {
     for (const f of files) if (!state.has(f)) visit(f);
     expect(cycles).toEqual([]);
   });
+
+  it('every function file is a short list of routes (at most 200 lines; flows live in lib/)', () => {
+    const long = sources('api/v1')
+      .map((f) => ({ f, lines: fs.readFileSync(path.join(ROOT, f), 'utf8').split('\n').length - 1 }))
+      .filter((x) => x.lines > 200)
+      .map((x) => `${x.f}: ${x.lines} lines`);
+    expect(long).toEqual([]);
+  });
 });

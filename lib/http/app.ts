@@ -11,6 +11,7 @@ import { isDatabaseUnavailable, isUnstorableText } from '../db/errors.js';
 import { errorFields } from '../logger.js';
 import { requestLogRow, shouldPersist, writeSystemLogs } from '../logs/sink.js';
 import type { Runtime } from '../runtime.js';
+import { tokenSubject } from './claims.js';
 import { AppError, type ErrorDetail, envelope, statusOf } from './errors.js';
 import { applySecurityHeaders } from './security-headers.js';
 
@@ -139,7 +140,7 @@ export function createApp(name: string, runtime: () => Runtime, basePath = `/api
       route: c.req.routePath,
       status: c.res.status,
       latencyMs: Math.round(performance.now() - started),
-      userId: c.get('user')?.id,
+      userId: c.get('user')?.id ?? tokenSubject(c),
       errorCode: c.get('errorCode'),
     };
     rt.log.info(entry, 'request');

@@ -7,11 +7,10 @@ import type { MiddlewareHandler } from 'hono';
 import { getSessionAccount, type SessionAccount } from '../auth/account.js';
 import { type AccessClaims, verifyAccessToken } from '../auth/jwt.js';
 import type { AppContext, AppEnv, AuthUser } from './app.js';
+import { claimsKey } from './claims.js';
 import { AppError } from './errors.js';
 
 const unauthorized = () => new AppError('UNAUTHORIZED', 'missing or invalid access token');
-
-const claimsKey = new WeakMap<object, AccessClaims>();
 
 async function verify(c: AppContext): Promise<AccessClaims> {
   const header = c.req.header('authorization') ?? '';

@@ -90,6 +90,16 @@ describe('a chat turn checks the session in its first statement', () => {
     expect((await keyRow(bob.userId, 'key-reused'))?.status).toBe('done');
   });
 
+  it('a turn refused before it had the account still logs whose request it was', async () => {
+    const u = await h.user('start-logged');
+    const r = await chat(u.token, { conversationId: crypto.randomUUID(), content: '头疼怎么办' });
+    expect(r.status).toBe(404);
+    const line = h.logs
+      .map((l) => JSON.parse(l) as { msg?: string; status?: number; fn?: string; userId?: string })
+      .findLast((l) => l.msg === 'request' && l.fn === 'text-chat' && l.status === 404);
+    expect(line?.userId).toBe(u.userId);
+  });
+
   it('a retry with the same key is answered from the first, with one model call in all', async () => {
     const u = await h.user('start-retry');
     const body = { content: '孩子咳嗽两天了，需要注意什么' };

@@ -24,6 +24,7 @@ import {
   ms,
   percentile,
   pool,
+  processCpuMs,
   processMemory,
   QUICK,
   type RemoteService,
@@ -60,6 +61,8 @@ export type LoadResult = {
   run: {
     wallMs: number;
     streamsPerSecond: number;
+    /** CPU the service's process used during the run (NaN when it ran in the benchmark's process). */
+    serviceCpuMs: number;
     meta: { p50: number; p99: number };
     ttft: { p50: number; p99: number };
     total: { p50: number; p99: number };
@@ -167,12 +170,15 @@ export async function loadTest(): Promise<LoadResult> {
     // New connections, as from that many phones (and no idle keep-alive socket the server is closing).
     freshConnections();
     const started = performance.now();
+    const cpuBefore = servicePid ? processCpuMs(servicePid) : Number.NaN;
     const runs = await Promise.all(
       users.map((u, i) =>
         chatStream(stack.base, u.token, { content: `负载问题 #${i}：最近睡眠不好怎么办？` }),
       ),
     );
     const wallMs = performance.now() - started;
+    // What the service's process spent on the streams (its own process only: clients not counted).
+    const serviceCpuMs = servicePid ? processCpuMs(servicePid) - cpuBefore : Number.NaN;
     sampling = false;
     await connSampler;
     clearInterval(rssTimer);
@@ -425,6 +431,7 @@ export async function loadTest(): Promise<LoadResult> {
       run: {
         wallMs: round(wallMs, 0),
         streamsPerSecond: round((STREAMS / wallMs) * 1000, 1),
+        serviceCpuMs: round(serviceCpuMs, 0),
         meta: { p50: round(median(metaTimes), 1), p99: round(percentile(metaTimes, 99), 1) },
         ttft: { p50: round(median(ttfts), 1), p99: round(percentile(ttfts, 99), 1) },
         total: { p50: round(median(totals), 1), p99: round(percentile(totals, 99), 1) },
@@ -478,6 +485,15 @@ export function loadLines(r: LoadResult): string[] {
       ].flat(),
     ),
     '',
+    ...(Number.isFinite(r.run.serviceCpuMs)
+      ? [
+          `- The service's process used ${r.run.serviceCpuMs} ms of CPU for the ${r.streams} streams ` +
+            `(${round(r.run.serviceCpuMs / r.streams, 1)} ms each, from the question to the end of its answer; ` +
+            `${round((r.run.serviceCpuMs / r.run.wallMs) * 100, 0)} % of one core over the run). A process ` +
+            `runs on one core, so the questions of a simultaneous burst wait in line for it behind each ` +
+            `other and behind the answers already streaming.`,
+        ]
+      : []),
     `- Throughput: ${r.streams} streams in ${r.run.wallMs} ms = **${r.run.streamsPerSecond} streams/s**; ` +
       `statuses ${fmt(r.run.statuses)}; ${r.run.done}/${r.streams} ended with \`done\`.`,
     `- Memory (${r.child ? 'the service’s process' : `one process holding the service, the model stand-in, the WebSocket proxy and the ${r.streams} clients`}): ` +

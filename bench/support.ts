@@ -385,6 +385,14 @@ export function processMemory(pid: number): { rss: number; peak: number } {
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 }
 
+/** CPU time a process has used so far (user + system), in ms, from /proc (clock ticks of 10 ms). */
+export function processCpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at ") ": utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /**
  * The real service (`startService`) in a child Node process, on its own loopback port, with the
  * settings `env` gives (benchEnv). Closing it sends SIGTERM and waits for the process to end.

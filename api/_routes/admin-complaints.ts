@@ -1,15 +1,19 @@
 // The administrators' side of the complaint channel, mounted in the logs function: every user's
 // complaints, and the answer to one. Reading complaints is reading users' words: every list is
-// audited as admin.read, every answer as complaint.resolve (in the same transaction).
+// audited as admin.read, every answer as complaint.resolve, each in the transaction of its read or
+// change (lib/compliance/complaints.ts).
 import { createRoute, z } from '@hono/zod-openapi';
-import { audit } from '../../lib/audit.js';
-import { COMPLAINT_STATUSES, listComplaints, resolveComplaint } from '../../lib/compliance/complaints.js';
+import { readComplaints, resolveComplaint } from '../../lib/compliance/complaints.js';
+import {
+  AdminComplaintPageSchema,
+  AdminComplaintSchema,
+  COMPLAINT_STATUSES,
+  ComplaintAnswerSchema,
+} from '../../lib/compliance/schemas.js';
 import type { App } from '../../lib/http/app.js';
-import { currentUser, requireAdmin, requireAuth } from '../../lib/http/auth.js';
+import { requireAdmin, requireAuth } from '../../lib/http/auth.js';
+import { userCtx } from '../../lib/http/context.js';
 import { bearer, errors, IdParam, jsonBody, jsonResponse, LimitQuery } from '../../lib/http/openapi.js';
-import { ComplaintSchema } from './complaints.js';
-
-const AdminComplaintSchema = ComplaintSchema.extend({ userId: z.string() }).openapi('AdminComplaint');
 
 const list = createRoute({
   method: 'get',
@@ -26,10 +30,7 @@ const list = createRoute({
     }),
   },
   responses: {
-    200: jsonResponse(
-      z.object({ items: z.array(AdminComplaintSchema), nextCursor: z.string().nullable() }),
-      'A page of complaints',
-    ),
+    200: jsonResponse(AdminComplaintPageSchema, 'A page of complaints'),
     ...errors(400, 401, 403),
   },
 });
@@ -43,14 +44,7 @@ const answer = createRoute({
   middleware: [requireAuth, requireAdmin] as const,
   request: {
     params: IdParam,
-    body: jsonBody(
-      z
-        .strictObject({
-          status: z.enum(['resolved', 'rejected']),
-          resolution: z.string().trim().min(1).max(1000),
-        })
-        .openapi('ComplaintAnswer'),
-    ),
+    body: jsonBody(ComplaintAnswerSchema),
   },
   responses: {
     200: jsonResponse(AdminComplaintSchema, 'Answered'),
@@ -60,31 +54,12 @@ const answer = createRoute({
 
 export function register(app: App): void {
   app.openapi(list, async (c) => {
-    const rt = c.get('rt');
     const q = c.req.valid('query');
-    const db = await rt.db();
-    const page = await listComplaints(db, { ...q, limit: q.limit ?? 50 });
-    await audit(db, {
-      actorId: currentUser(c).id,
-      action: 'admin.read',
-      targetType: 'complaints',
-      requestId: c.get('requestId'),
-      meta: { resource: 'complaints', items: page.items.length },
-    });
-    return c.json(page, 200);
+    return c.json(await readComplaints(userCtx(c), { ...q, limit: q.limit ?? 50 }), 200);
   });
 
   app.openapi(answer, async (c) => {
-    const rt = c.get('rt');
-    const body = c.req.valid('json');
-    const row = await resolveComplaint(await rt.db(), {
-      id: c.req.valid('param').id,
-      adminId: currentUser(c).id,
-      status: body.status,
-      resolution: body.resolution,
-      now: rt.now(),
-      requestId: c.get('requestId'),
-    });
-    return c.json(row, 200);
+    const input = { ...c.req.valid('json'), id: c.req.valid('param').id };
+    return c.json(await resolveComplaint(userCtx(c), input), 200);
   });
 }

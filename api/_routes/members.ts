@@ -1,64 +1,19 @@
 // Family members (/users/me/members), mounted by the users function: each with its own health
 // profile; deleting one deletes its conversations and lab reports.
-import { createRoute, z } from '@hono/zod-openapi';
-import { deleteConversationObjects } from '../../lib/conversations/delete.js';
+import { createRoute } from '@hono/zod-openapi';
 import type { App } from '../../lib/http/app.js';
-import { currentUser, requireAuth, requireConsent } from '../../lib/http/auth.js';
+import { requireAuth, requireConsent } from '../../lib/http/auth.js';
 import { userCtx } from '../../lib/http/context.js';
-import { bearer, errors, IdParam, IsoDate, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
+import { bearer, errors, IdParam, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
 import {
-  createMember,
-  deleteMemberRows,
-  listMembers,
-  toPublicMember,
-  updateMember,
-} from '../../lib/members/service.js';
-import { BirthYearSchema, GenderSchema, HealthProfileSchema } from '../../lib/users/schemas.js';
+  CreateMemberSchema,
+  MemberListSchema,
+  MemberPatchSchema,
+  MemberSchema,
+} from '../../lib/members/schemas.js';
+import { createMember, deleteMember, listMembers, updateMember } from '../../lib/members/service.js';
 
-const RelationSchema = z.enum(['self', 'child', 'parent', 'spouse', 'other']);
-
-export const MemberSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    relation: RelationSchema,
-    gender: GenderSchema.nullable(),
-    birthYear: z.number().int().nullable(),
-    healthProfile: z.union([HealthProfileSchema, z.null()]),
-    guardianConsent: z
-      .object({ version: z.string(), at: IsoDate })
-      .nullable()
-      .openapi({ description: 'the guardian’s consent for a member under 14 (PIPL Art. 31)' }),
-    createdAt: IsoDate,
-  })
-  .openapi('Member');
-
-const fields = {
-  name: z
-    .string()
-    .trim()
-    .min(1)
-    .max(32)
-    .regex(/^[^\p{Cc}]*$/u),
-  relation: RelationSchema,
-  gender: GenderSchema.nullable().optional(),
-  birthYear: BirthYearSchema,
-  healthProfile: z.union([HealthProfileSchema, z.null()]).optional(),
-  guardianConsent: z
-    .boolean()
-    .optional()
-    .openapi({
-      description:
-        'true: the account holder, as guardian, consents to this member’s health data being processed; ' +
-        'required when the member may be under 14 (born 14 or fewer years ago, Beijing time)',
-    }),
-};
-
-const CreateMemberSchema = z.strictObject(fields).openapi('CreateMemberRequest');
-const MemberPatchSchema = z
-  .strictObject({ ...fields, name: fields.name.optional(), relation: fields.relation.optional() })
-  .refine((p) => Object.keys(p).length > 0, { message: 'nothing to change' })
-  .openapi('MemberPatch');
+export { MemberSchema };
 
 const list = createRoute({
   method: 'get',
@@ -67,7 +22,7 @@ const list = createRoute({
   summary: 'The caller’s family members, oldest first',
   security: bearer,
   middleware: [requireAuth] as const,
-  responses: { 200: jsonResponse(z.object({ items: z.array(MemberSchema) }), 'Members'), ...errors(401) },
+  responses: { 200: jsonResponse(MemberListSchema, 'Members'), ...errors(401) },
 });
 
 const create = createRoute({
@@ -111,25 +66,17 @@ const remove = createRoute({
 });
 
 export function register(app: App): void {
-  app.openapi(list, async (c) => {
-    const rt = c.get('rt');
-    return c.json({ items: await listMembers(await rt.db(), currentUser(c).id) }, 200);
-  });
+  app.openapi(list, async (c) => c.json({ items: await listMembers(userCtx(c)) }, 200));
 
-  app.openapi(create, async (c) => {
-    const row = await createMember(userCtx(c), c.req.valid('json'));
-    return c.json(toPublicMember(row), 201);
-  });
+  app.openapi(create, async (c) => c.json(await createMember(userCtx(c), c.req.valid('json')), 201));
 
   app.openapi(patch, async (c) => {
     const input = { id: c.req.valid('param').id, patch: c.req.valid('json') };
-    return c.json(toPublicMember(await updateMember(userCtx(c), input)), 200);
+    return c.json(await updateMember(userCtx(c), input), 200);
   });
 
   app.openapi(remove, async (c) => {
-    const rt = c.get('rt');
-    const objects = await deleteMemberRows(await rt.db(), currentUser(c).id, c.req.valid('param').id);
-    await deleteConversationObjects(rt, objects);
+    await deleteMember(userCtx(c), c.req.valid('param'));
     return c.body(null, 204);
   });
 }

@@ -1,24 +1,15 @@
 // Steering an answer, in the logs function: the admins' view of ratings and of model usage and cost.
 import { createRoute, z } from '@hono/zod-openapi';
-import { audit } from '../../lib/audit.js';
-import { FEEDBACK_RATINGS, FEEDBACK_REASONS, listFeedback } from '../../lib/conversations/feedback.js';
+import { FEEDBACK_RATINGS, readFeedback } from '../../lib/conversations/feedback.js';
+import { FeedbackLogPageSchema } from '../../lib/conversations/schemas.js';
 import type { App } from '../../lib/http/app.js';
-import { currentUser, requireAdmin, requireAuth } from '../../lib/http/auth.js';
-import { bearer, errors, IsoDate, jsonResponse, LimitQuery } from '../../lib/http/openapi.js';
+import { requireAdmin, requireAuth } from '../../lib/http/auth.js';
+import { userCtx } from '../../lib/http/context.js';
+import { bearer, errors, jsonResponse, LimitQuery } from '../../lib/http/openapi.js';
+import { UsageReportSchema } from '../../lib/logs/schemas.js';
 import { usageReport } from '../../lib/logs/usage.js';
 
 const time = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
-
-const FeedbackLogItem = z
-  .object({
-    messageId: z.string(),
-    rating: z.enum(FEEDBACK_RATINGS),
-    reason: z.enum(FEEDBACK_REASONS).nullable(),
-    comment: z.string().nullable(),
-    model: z.string().nullable(),
-    createdAt: IsoDate,
-  })
-  .openapi('FeedbackLogEntry');
 
 const feedback = createRoute({
   method: 'get',
@@ -37,24 +28,10 @@ const feedback = createRoute({
     }),
   },
   responses: {
-    200: jsonResponse(
-      z.object({ items: z.array(FeedbackLogItem), nextCursor: z.string().nullable() }),
-      'A page of ratings',
-    ),
+    200: jsonResponse(FeedbackLogPageSchema, 'A page of ratings'),
     ...errors(400, 401, 403),
   },
 });
-
-const UsageItem = z
-  .object({
-    day: z.string().optional().openapi({ description: 'groupBy=day: the Asia/Shanghai day, YYYY-MM-DD' }),
-    model: z.string().nullable().optional().openapi({ description: 'groupBy=model' }),
-    requests: z.number().int(),
-    promptTokens: z.number().int(),
-    completionTokens: z.number().int(),
-    costCny: z.number().openapi({ description: 'at MODEL_PRICES when each answer was stored' }),
-  })
-  .openapi('UsageReportRow');
 
 const usage = createRoute({
   method: 'get',
@@ -71,31 +48,18 @@ const usage = createRoute({
     }),
   },
   responses: {
-    200: jsonResponse(z.object({ items: z.array(UsageItem) }), 'The report'),
+    200: jsonResponse(UsageReportSchema, 'The report'),
     ...errors(400, 401, 403),
   },
 });
 
 export function register(app: App): void {
   app.openapi(feedback, async (c) => {
-    const rt = c.get('rt');
     const q = c.req.valid('query');
-    const db = await rt.db();
-    const page = await listFeedback(db, { ...q, limit: q.limit ?? 50 });
-    // Comments are users' own words: reads are on the record, like the system log's.
-    await audit(db, {
-      actorId: currentUser(c).id,
-      action: 'admin.read',
-      targetType: 'message_feedback',
-      requestId: c.get('requestId'),
-      meta: { resource: 'message_feedback', items: page.items.length },
-    });
-    return c.json(page, 200);
+    return c.json(await readFeedback(userCtx(c), { ...q, limit: q.limit ?? 50 }), 200);
   });
 
-  app.openapi(usage, async (c) => {
-    const rt = c.get('rt');
-    const items = await usageReport(await rt.db(), c.req.valid('query'));
-    return c.json({ items }, 200);
-  });
+  app.openapi(usage, async (c) =>
+    c.json({ items: await usageReport(userCtx(c), c.req.valid('query')) }, 200),
+  );
 }

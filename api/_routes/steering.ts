@@ -1,18 +1,19 @@
 // Steering an answer, in the conversations function: its versions and the caller's feedback.
 // (Regenerate itself is a chat route: it streams like text-chat.)
 import { createRoute, z } from '@hono/zod-openapi';
+import { deleteFeedback, setFeedback } from '../../lib/conversations/feedback.js';
 import {
-  deleteFeedback,
-  FEEDBACK_COMMENT_MAX,
-  FEEDBACK_RATINGS,
-  FEEDBACK_REASONS,
-  setFeedback,
-} from '../../lib/conversations/feedback.js';
-import { MessageSchema } from '../../lib/conversations/schemas.js';
+  FeedbackRequestSchema,
+  FeedbackSchema,
+  MessageVersionsSchema,
+} from '../../lib/conversations/schemas.js';
 import { listVersions } from '../../lib/conversations/versions.js';
 import type { App } from '../../lib/http/app.js';
-import { currentUser, requireAuth } from '../../lib/http/auth.js';
-import { bearer, errors, IdParam, IsoDate, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
+import { requireAuth } from '../../lib/http/auth.js';
+import { userCtx } from '../../lib/http/context.js';
+import { bearer, errors, IdParam, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
+
+export { FeedbackRequestSchema, FeedbackSchema };
 
 const MessageParams = IdParam.extend({
   messageId: z
@@ -31,27 +32,10 @@ const versions = createRoute({
   middleware: [requireAuth] as const,
   request: { params: MessageParams },
   responses: {
-    200: jsonResponse(z.object({ items: z.array(MessageSchema) }).openapi('MessageVersions'), 'The versions'),
+    200: jsonResponse(MessageVersionsSchema, 'The versions'),
     ...errors(401, 404, 422),
   },
 });
-
-export const FeedbackRequestSchema = z
-  .strictObject({
-    rating: z.enum(FEEDBACK_RATINGS),
-    reason: z.enum(FEEDBACK_REASONS).optional(),
-    comment: z.string().trim().max(FEEDBACK_COMMENT_MAX).optional(),
-  })
-  .openapi('FeedbackRequest');
-
-export const FeedbackSchema = z
-  .object({
-    rating: z.enum(FEEDBACK_RATINGS),
-    reason: z.enum(FEEDBACK_REASONS).nullable(),
-    comment: z.string().nullable(),
-    updatedAt: IsoDate,
-  })
-  .openapi('Feedback');
 
 const putFeedback = createRoute({
   method: 'put',
@@ -79,33 +63,17 @@ const removeFeedback = createRoute({
 });
 
 export function register(app: App): void {
-  app.openapi(versions, async (c) => {
-    const rt = c.get('rt');
-    const p = c.req.valid('param');
-    const items = await listVersions(await rt.db(), currentUser(c).id, p.id, p.messageId);
-    return c.json({ items }, 200);
-  });
+  app.openapi(versions, async (c) =>
+    c.json({ items: await listVersions(userCtx(c), c.req.valid('param')) }, 200),
+  );
 
   app.openapi(putFeedback, async (c) => {
-    const rt = c.get('rt');
-    const p = c.req.valid('param');
-    const body = c.req.valid('json');
-    const stored = await setFeedback(
-      await rt.db(),
-      currentUser(c).id,
-      p.id,
-      p.messageId,
-      // A blank comment is no comment.
-      { ...body, comment: body.comment || undefined },
-      rt.now(),
-    );
-    return c.json(stored, 200);
+    const input = { ...c.req.valid('param'), ...c.req.valid('json') };
+    return c.json(await setFeedback(userCtx(c), input), 200);
   });
 
   app.openapi(removeFeedback, async (c) => {
-    const rt = c.get('rt');
-    const p = c.req.valid('param');
-    await deleteFeedback(await rt.db(), currentUser(c).id, p.id, p.messageId);
+    await deleteFeedback(userCtx(c), c.req.valid('param'));
     return c.body(null, 204);
   });
 }

@@ -1,30 +1,30 @@
 // The conversations function: the caller's conversations and their messages.
 import { createRoute, z } from '@hono/zod-openapi';
-import { aigcCodes } from '../../lib/compliance/aigc.js';
 import { deleteConversation } from '../../lib/conversations/delete.js';
 import { listMessages } from '../../lib/conversations/messages.js';
-import { ConversationSchema, MessageSchema } from '../../lib/conversations/schemas.js';
+import {
+  ConversationPageSchema,
+  ConversationPatchSchema,
+  ConversationSchema,
+  MessagePageSchema,
+  NewConversationSchema,
+} from '../../lib/conversations/schemas.js';
 import {
   createConversation,
-  getConversationOrThrow,
+  getConversation,
   listConversationsForSession,
-  toPublicConversation,
   updateConversation,
 } from '../../lib/conversations/service.js';
 import { type App, createApp } from '../../lib/http/app.js';
-import { accessClaims, authorize, currentUser, requireAuth, requireToken } from '../../lib/http/auth.js';
+import { accessClaims, authorize, requireAuth, requireToken } from '../../lib/http/auth.js';
+import { requestCtx, userCtx } from '../../lib/http/context.js';
 import { bearer, errors, IdParam, jsonBody, jsonResponse, LimitQuery } from '../../lib/http/openapi.js';
-import { getMemberOrThrow } from '../../lib/members/service.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
 import { register as registerAnswers } from '../_routes/answers.js';
 import { register as registerSteering } from '../_routes/steering.js';
 
-const Title = z.string().trim().min(1).max(100);
 const Limit = LimitQuery();
 const Cursor = z.string().min(1).max(200).optional();
-
-const page = <T extends z.ZodType>(item: T, name: string) =>
-  z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
 
 const list = createRoute({
   method: 'get',
@@ -42,7 +42,7 @@ const list = createRoute({
     }),
   },
   responses: {
-    200: jsonResponse(page(ConversationSchema, 'ConversationPage'), 'A page'),
+    200: jsonResponse(ConversationPageSchema, 'A page'),
     ...errors(400, 401),
   },
 });
@@ -54,22 +54,7 @@ const create = createRoute({
   summary: 'Start a conversation',
   security: bearer,
   middleware: [requireAuth] as const,
-  request: {
-    body: {
-      ...jsonBody(
-        z.strictObject({
-          title: Title.optional(),
-          memberId: z
-            .string()
-            .min(1)
-            .max(64)
-            .optional()
-            .openapi({ description: 'a family member: the model is then told about them, not the caller' }),
-        }),
-      ),
-      required: false,
-    },
-  },
+  request: { body: { ...jsonBody(NewConversationSchema), required: false } },
   responses: { 201: jsonResponse(ConversationSchema, 'Created'), ...errors(400, 401, 404, 413, 415) },
 });
 
@@ -93,11 +78,7 @@ const patch = createRoute({
   middleware: [requireAuth] as const,
   request: {
     params: IdParam,
-    body: jsonBody(
-      z
-        .strictObject({ title: Title.optional(), archived: z.boolean().optional() })
-        .refine((b) => b.title !== undefined || b.archived !== undefined, 'nothing to change'),
-    ),
+    body: jsonBody(ConversationPatchSchema),
   },
   responses: { 200: jsonResponse(ConversationSchema, 'Updated'), ...errors(400, 401, 404, 413, 415) },
 });
@@ -127,16 +108,16 @@ const messages = createRoute({
       before: Cursor.openapi({ description: 'the previous page’s nextCursor (older messages)' }),
     }),
   },
-  responses: { 200: jsonResponse(page(MessageSchema, 'MessagePage'), 'A page'), ...errors(400, 401, 404) },
+  responses: { 200: jsonResponse(MessagePageSchema, 'A page'), ...errors(400, 401, 404) },
 });
 
 export function build(runtime: () => Runtime = getRuntime): App {
   const app = createApp('conversations', runtime);
 
   app.openapi(list, async (c) => {
-    const rt = c.get('rt');
     const q = c.req.valid('query');
-    const found = await listConversationsForSession(await rt.db(), accessClaims(c), {
+    const found = await listConversationsForSession(requestCtx(c), {
+      claims: accessClaims(c),
       limit: q.limit,
       cursor: q.cursor,
       archived: q.archived === 'true',
@@ -145,50 +126,26 @@ export function build(runtime: () => Runtime = getRuntime): App {
     return c.json(found?.page ?? { items: [], nextCursor: null }, 200);
   });
 
-  app.openapi(create, async (c) => {
-    const rt = c.get('rt');
-    // The body is optional: a bodyless POST gets the default title.
-    const body = c.req.valid('json');
-    const db = await rt.db();
-    const userId = currentUser(c).id;
-    // Another user's member is 404, like an unknown one.
-    if (body?.memberId) await getMemberOrThrow(db, userId, body.memberId);
-    const row = await createConversation(db, userId, {
-      title: body?.title,
-      memberId: body?.memberId ?? null,
-      now: rt.now(),
-    });
-    return c.json(toPublicConversation(row), 201);
-  });
+  // The body is optional: a bodyless POST gets the default title.
+  app.openapi(create, async (c) =>
+    c.json(await createConversation(userCtx(c), c.req.valid('json') ?? {}), 201),
+  );
 
-  app.openapi(read, async (c) => {
-    const rt = c.get('rt');
-    const row = await getConversationOrThrow(await rt.db(), currentUser(c).id, c.req.valid('param').id);
-    return c.json(toPublicConversation(row), 200);
-  });
+  app.openapi(read, async (c) => c.json(await getConversation(userCtx(c), c.req.valid('param')), 200));
 
   app.openapi(patch, async (c) => {
-    const rt = c.get('rt');
-    const row = await updateConversation(await rt.db(), currentUser(c).id, c.req.valid('param').id, {
-      ...c.req.valid('json'),
-      now: rt.now(),
-    });
-    return c.json(toPublicConversation(row), 200);
+    const input = { ...c.req.valid('json'), id: c.req.valid('param').id };
+    return c.json(await updateConversation(userCtx(c), input), 200);
   });
 
   app.openapi(remove, async (c) => {
-    await deleteConversation(c.get('rt'), currentUser(c).id, c.req.valid('param').id);
+    await deleteConversation(userCtx(c), c.req.valid('param'));
     return c.body(null, 204);
   });
 
   app.openapi(messages, async (c) => {
-    const rt = c.get('rt');
-    const q = c.req.valid('query');
-    const result = await listMessages(await rt.db(), currentUser(c).id, c.req.valid('param').id, {
-      ...q,
-      aigc: aigcCodes(rt.config),
-    });
-    return c.json(result, 200);
+    const input = { ...c.req.valid('query'), id: c.req.valid('param').id };
+    return c.json(await listMessages(userCtx(c), input), 200);
   });
 
   registerAnswers(app);

@@ -1,65 +1,19 @@
 // The uploads function: a signed form for wx.uploadFile to send an image straight to object
 // storage, the check that makes it usable, and reading and deleting one's own files.
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { type App, createApp } from '../../lib/http/app.js';
-import { currentUser, requireAuth, requireConsent } from '../../lib/http/auth.js';
+import { requireAuth, requireConsent } from '../../lib/http/auth.js';
+import { userCtx } from '../../lib/http/context.js';
 import { byUser, rateLimit } from '../../lib/http/limits.js';
-import { bearer, errors, IdParam, IsoDate, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
+import { bearer, errors, IdParam, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
+import {
+  CompletedSchema,
+  CreateUploadBody,
+  UploadSchema,
+  UploadTicketSchema,
+} from '../../lib/uploads/schemas.js';
 import { completeUpload, createUpload, deleteUpload, getUpload } from '../../lib/uploads/service.js';
-
-const CreateUploadBody = z
-  .strictObject({
-    filename: z.string().trim().min(1).max(255),
-    // Any string: a type we do not take answers 415, not 400.
-    contentType: z.string().min(1).max(100).openapi({ example: 'image/jpeg' }),
-    size: z.number().int().min(1).openapi({ description: 'bytes; over UPLOAD_MAX_BYTES answers 413' }),
-    purpose: z.enum(['chat-image', 'avatar']),
-  })
-  .openapi('CreateUpload');
-
-const UploadTicketSchema = z
-  .object({
-    fileId: z.string(),
-    method: z.literal('POST'),
-    url: z.string().openapi({ description: 'the form action for wx.uploadFile' }),
-    fields: z.record(z.string(), z.string()).openapi({
-      description: 'sent as formData, unchanged, with the file under name "file"',
-    }),
-    expiresAt: IsoDate,
-    maxBytes: z.number().int(),
-    put: z
-      .object({ url: z.string(), headers: z.record(z.string(), z.string()) })
-      .openapi({ description: 'alternative: PUT the bytes to url with exactly these headers' }),
-  })
-  .openapi('UploadTicket');
-
-const CompletedSchema = z
-  .object({
-    id: z.string(),
-    status: z.literal('ready'),
-    contentType: z.string(),
-    size: z.number().int(),
-    width: z.number().int(),
-    height: z.number().int(),
-  })
-  .openapi('CompletedUpload');
-
-const UploadSchema = z
-  .object({
-    id: z.string(),
-    status: z.enum(['pending', 'ready']),
-    purpose: z.enum(['chat-image', 'avatar']),
-    contentType: z.string(),
-    size: z.number().int(),
-    width: z.number().int().nullable(),
-    height: z.number().int().nullable(),
-    createdAt: IsoDate,
-    completedAt: IsoDate.nullable(),
-    url: z.string().nullable().openapi({ description: 'short-lived read URL; null until ready' }),
-    urlExpiresAt: IsoDate.nullable(),
-  })
-  .openapi('Upload');
 
 const create = createRoute({
   method: 'post',
@@ -118,25 +72,21 @@ export function build(runtime: () => Runtime = getRuntime): App {
   const app = createApp('uploads', runtime);
 
   app.openapi(create, async (c) => {
-    const { contentType, size, purpose } = c.req.valid('json');
-    const ticket = await createUpload(c.get('rt'), currentUser(c).id, { contentType, size, purpose });
+    const ticket = await createUpload(userCtx(c), c.req.valid('json'));
     c.header('Cache-Control', 'no-store');
     return c.json(ticket, 201);
   });
 
-  app.openapi(complete, async (c) => {
-    const done = await completeUpload(c.get('rt'), currentUser(c).id, c.req.valid('param').id);
-    return c.json(done, 200);
-  });
+  app.openapi(complete, async (c) => c.json(await completeUpload(userCtx(c), c.req.valid('param')), 200));
 
   app.openapi(read, async (c) => {
-    const info = await getUpload(c.get('rt'), currentUser(c).id, c.req.valid('param').id);
+    const info = await getUpload(userCtx(c), c.req.valid('param'));
     c.header('Cache-Control', 'no-store');
     return c.json(info, 200);
   });
 
   app.openapi(remove, async (c) => {
-    await deleteUpload(c.get('rt'), currentUser(c).id, c.req.valid('param').id);
+    await deleteUpload(userCtx(c), c.req.valid('param'));
     return c.body(null, 204);
   });
 

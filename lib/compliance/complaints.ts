@@ -4,34 +4,21 @@
 // record, and no record of a change that did not happen.
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import { audit } from '../audit.js';
+import type { Ctx } from '../context.js';
 import { decodeCursor, encodeCursor } from '../conversations/cursor.js';
 import type { Db } from '../db/index.js';
-import {
-  type Complaint,
-  type ComplaintCategory,
-  type ComplaintStatus,
-  complaints,
-  messages,
-} from '../db/schema.js';
+import { type Complaint, type ComplaintStatus, complaints, messages } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import type {
+  AdminComplaint,
+  AdminComplaintPage,
+  ComplaintAnswer,
+  ComplaintFiled,
+  NewComplaint,
+  PublicComplaint,
+} from './schemas.js';
 
-export const COMPLAINT_CATEGORIES = ['harmful', 'inaccurate', 'privacy', 'other'] as const;
-export const COMPLAINT_STATUSES = ['open', 'resolved', 'rejected'] as const;
-
-export type PublicComplaint = {
-  id: string;
-  messageId: string | null;
-  category: ComplaintCategory;
-  description: string;
-  status: ComplaintStatus;
-  resolution: string | null;
-  createdAt: string;
-  /** When the answer is due (COMPLAINT_DEADLINE_DAYS after filing). */
-  answerBy: string;
-  resolvedAt: string | null;
-};
-
-export type AdminComplaint = PublicComplaint & { userId: string };
+export { COMPLAINT_CATEGORIES, COMPLAINT_STATUSES } from './schemas.js';
 
 export function toPublicComplaint(c: Complaint): PublicComplaint {
   return {
@@ -49,62 +36,63 @@ export function toPublicComplaint(c: Complaint): PublicComplaint {
 
 const DAY_MS = 86_400_000;
 
-export async function fileComplaint(
-  db: Db,
-  input: {
-    userId: string;
-    messageId?: string | undefined;
-    category: ComplaintCategory;
-    description: string;
-    deadlineDays: number;
-    now: Date;
-    requestId?: string | undefined;
-  },
-): Promise<Complaint> {
+/** POST /users/me/complaints: about the service, or one of the caller's own messages (404 otherwise). */
+export async function fileComplaint(ctx: Ctx, input: NewComplaint): Promise<ComplaintFiled> {
+  const { userId } = ctx;
+  const now = ctx.rt.now();
+  const db = await ctx.rt.db();
   return db.transaction(async (tx) => {
     if (input.messageId) {
       // Only the caller's own message: anyone else's is as unknown as a missing one.
       const [own] = await tx
         .select({ id: messages.id })
         .from(messages)
-        .where(and(eq(messages.id, input.messageId), eq(messages.userId, input.userId)));
+        .where(and(eq(messages.id, input.messageId), eq(messages.userId, userId)));
       if (!own) throw new AppError('NOT_FOUND', 'message not found');
     }
     const [row] = await tx
       .insert(complaints)
       .values({
         id: crypto.randomUUID(),
-        userId: input.userId,
+        userId,
         messageId: input.messageId ?? null,
         category: input.category,
         description: input.description,
         status: 'open',
-        createdAt: input.now,
-        answerBy: new Date(input.now.getTime() + input.deadlineDays * DAY_MS),
+        createdAt: now,
+        answerBy: new Date(now.getTime() + ctx.rt.config.COMPLAINT_DEADLINE_DAYS * DAY_MS),
       })
       .returning();
     if (!row) throw new Error('insert returned no row');
     await audit(tx, {
-      actorId: input.userId,
+      actorId: userId,
       action: 'complaint.create',
       targetType: 'complaint',
       targetId: row.id,
-      requestId: input.requestId,
+      requestId: ctx.requestId,
       // The category only: the description is the user's own words.
       meta: { category: row.category, messageId: row.messageId },
     });
-    return row;
+    return {
+      id: row.id,
+      status: row.status,
+      createdAt: row.createdAt.toISOString(),
+      answerBy: row.answerBy.toISOString(),
+    };
   });
 }
 
-/** The caller's complaints, newest first (a person files few: no paging). */
-export async function listOwnComplaints(db: Db, userId: string, max = 100): Promise<PublicComplaint[]> {
-  const rows = await db
+/** A person files few complaints: their list is not paged. */
+const OWN_COMPLAINTS_MAX = 100;
+
+/** GET /users/me/complaints: the caller's complaints, newest first. */
+export async function listOwnComplaints(ctx: Ctx): Promise<PublicComplaint[]> {
+  const rows = await (await ctx.rt.db())
     .select()
     .from(complaints)
-    .where(eq(complaints.userId, userId))
+    .where(eq(complaints.userId, ctx.userId))
     .orderBy(desc(complaints.createdAt), desc(complaints.id))
-    .limit(max);
+    .limit(OWN_COMPLAINTS_MAX);
   return rows.map(toPublicComplaint);
 }
 
@@ -117,10 +105,13 @@ function parseKey(v: Record<string, unknown>): Key | undefined {
 }
 
 /** Every user's complaints for administrators, newest first, optionally of one status. */
-export async function listComplaints(
-  db: Db,
-  f: { status?: ComplaintStatus | undefined; cursor?: string | undefined; limit: number },
-): Promise<{ items: AdminComplaint[]; nextCursor: string | null }> {
+export type ComplaintFilter = {
+  status?: ComplaintStatus | undefined;
+  cursor?: string | undefined;
+  limit: number;
+};
+
+export async function listComplaints(db: Db, f: ComplaintFilter): Promise<AdminComplaintPage> {
   const after = f.cursor ? decodeCursor(f.cursor, parseKey) : undefined;
   const where: (SQL | undefined)[] = [
     f.status ? eq(complaints.status, f.status) : undefined,
@@ -144,28 +135,42 @@ export async function listComplaints(
 }
 
 /**
- * An administrator's answer. A complaint is answered once: answering one already answered is a
- * conflict (a second answer would silently replace what the user was told).
+ * GET /logs/complaints (admins). Complaints are users' own words: the page and its audit row are one
+ * transaction, so no page is read unrecorded.
+ */
+export async function readComplaints(ctx: Ctx, f: ComplaintFilter): Promise<AdminComplaintPage> {
+  const db = await ctx.rt.db();
+  return db.transaction(async (tx) => {
+    const page = await listComplaints(tx, f);
+    await audit(tx, {
+      actorId: ctx.userId,
+      action: 'admin.read',
+      targetType: 'complaints',
+      requestId: ctx.requestId,
+      meta: { resource: 'complaints', items: page.items.length },
+    });
+    return page;
+  });
+}
+
+/**
+ * PATCH /logs/complaints/{id}: an administrator's answer. A complaint is answered once: answering
+ * one already answered is a conflict (a second answer would silently replace what the user was told).
  */
 export async function resolveComplaint(
-  db: Db,
-  input: {
-    id: string;
-    adminId: string;
-    status: Exclude<ComplaintStatus, 'open'>;
-    resolution: string;
-    now: Date;
-    requestId?: string | undefined;
-  },
+  ctx: Ctx,
+  input: ComplaintAnswer & { id: string },
 ): Promise<AdminComplaint> {
+  const now = ctx.rt.now();
+  const db = await ctx.rt.db();
   return db.transaction(async (tx) => {
     const [row] = await tx
       .update(complaints)
       .set({
         status: input.status,
         resolution: input.resolution,
-        resolvedBy: input.adminId,
-        resolvedAt: input.now,
+        resolvedBy: ctx.userId,
+        resolvedAt: now,
       })
       .where(and(eq(complaints.id, input.id), eq(complaints.status, 'open')))
       .returning();
@@ -178,15 +183,15 @@ export async function resolveComplaint(
       throw new AppError('CONFLICT', 'complaint already answered');
     }
     await audit(tx, {
-      actorId: input.adminId,
+      actorId: ctx.userId,
       action: 'complaint.resolve',
       targetType: 'complaint',
       targetId: row.id,
-      requestId: input.requestId,
+      requestId: ctx.requestId,
       meta: {
         status: row.status,
         // Whether the deadline was kept: what a regulator asks about a complaint channel.
-        late: input.now.getTime() > row.answerBy.getTime(),
+        late: now.getTime() > row.answerBy.getTime(),
       },
     });
     return { ...toPublicComplaint(row), userId: row.userId };

@@ -2,6 +2,7 @@
 // in the same transaction, then their objects are removed from storage. Kept in one place so the
 // account deletion and retention jobs can reuse it.
 import { and, eq } from 'drizzle-orm';
+import type { Ctx } from '../context.js';
 import type { Db } from '../db/index.js';
 import { conversations, files } from '../db/schema.js';
 import { notFound } from '../errors.js';
@@ -56,7 +57,8 @@ export async function deleteConversationObjects(
   });
 }
 
-export async function deleteConversation(rt: Runtime, userId: string, id: string): Promise<void> {
-  const objects = await deleteConversationRows(await rt.db(), userId, id);
-  await deleteConversationObjects(rt, objects);
+/** DELETE /conversations/{id}: the rows in one transaction, then the objects of its images. */
+export async function deleteConversation(ctx: Ctx, { id }: { id: string }): Promise<void> {
+  const objects = await deleteConversationRows(await ctx.rt.db(), ctx.userId, id);
+  await deleteConversationObjects(ctx.rt, objects);
 }

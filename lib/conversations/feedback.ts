@@ -1,32 +1,19 @@
 // Ratings of answers: the owner gives, changes or removes one per answer; admins list them without
 // the conversation's text (the rating, its reason, the user's comment and the model only).
 import { and, desc, eq, gte, lte, type SQL, sql } from 'drizzle-orm';
+import { audit } from '../audit.js';
+import type { Ctx } from '../context.js';
 import type { Db } from '../db/index.js';
-import { type FeedbackRating, type FeedbackReason, messageFeedback, messages } from '../db/schema.js';
+import { type FeedbackRating, messageFeedback, messages } from '../db/schema.js';
 import { AppError, notFound } from '../errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import type { FeedbackInput, FeedbackLogPage, PublicFeedback } from './schemas.js';
 import { getConversationOrThrow } from './service.js';
 
-export const FEEDBACK_RATINGS = ['up', 'down'] as const satisfies readonly FeedbackRating[];
-export const FEEDBACK_REASONS = [
-  'inaccurate',
-  'unsafe',
-  'unhelpful',
-  'other',
-] as const satisfies readonly FeedbackReason[];
-export const FEEDBACK_COMMENT_MAX = 500;
+export { FEEDBACK_COMMENT_MAX, FEEDBACK_RATINGS, FEEDBACK_REASONS } from './schemas.js';
 
-export type FeedbackInput = {
-  rating: FeedbackRating;
-  reason?: FeedbackReason | undefined;
-  comment?: string | undefined;
-};
-export type PublicFeedback = {
-  rating: FeedbackRating;
-  reason: FeedbackReason | null;
-  comment: string | null;
-  updatedAt: string;
-};
+/** Which answer: a message of one of the caller's conversations. */
+type AnswerRef = { id: string; messageId: string };
 
 /** The caller's answer in one of their conversations: 404 when unknown or not theirs, 422 for a question. */
 async function answerOrThrow(db: Db, userId: string, conversationId: string, messageId: string) {
@@ -46,20 +33,18 @@ async function answerOrThrow(db: Db, userId: string, conversationId: string, mes
   return m;
 }
 
-/** Gives or replaces the rating of an answer. */
-export async function setFeedback(
-  db: Db,
-  userId: string,
-  conversationId: string,
-  messageId: string,
-  input: FeedbackInput,
-  now: Date,
-): Promise<PublicFeedback> {
+/** PUT …/messages/{messageId}/feedback: gives or replaces the rating of an answer. */
+export async function setFeedback(ctx: Ctx, input: AnswerRef & FeedbackInput): Promise<PublicFeedback> {
+  const { userId } = ctx;
+  const { id: conversationId, messageId } = input;
+  const now = ctx.rt.now();
+  const db = await ctx.rt.db();
   await answerOrThrow(db, userId, conversationId, messageId);
   const values = {
     rating: input.rating,
     reason: input.reason ?? null,
-    comment: input.comment ?? null,
+    // A blank comment is no comment.
+    comment: input.comment || null,
     createdAt: now,
     updatedAt: now,
   };
@@ -77,27 +62,15 @@ export async function setFeedback(
   };
 }
 
-/** Removes the rating of an answer (done when there was none). */
-export async function deleteFeedback(
-  db: Db,
-  userId: string,
-  conversationId: string,
-  messageId: string,
-): Promise<void> {
-  await answerOrThrow(db, userId, conversationId, messageId);
+/** DELETE …/messages/{messageId}/feedback: removes the rating of an answer (done when there was none). */
+export async function deleteFeedback(ctx: Ctx, { id, messageId }: AnswerRef): Promise<void> {
+  const { userId } = ctx;
+  const db = await ctx.rt.db();
+  await answerOrThrow(db, userId, id, messageId);
   await db
     .delete(messageFeedback)
     .where(and(eq(messageFeedback.userId, userId), eq(messageFeedback.messageId, messageId)));
 }
-
-export type FeedbackLogItem = {
-  messageId: string;
-  rating: FeedbackRating;
-  reason: FeedbackReason | null;
-  comment: string | null;
-  model: string | null;
-  createdAt: string;
-};
 
 export type FeedbackFilter = {
   rating?: FeedbackRating | undefined;
@@ -116,10 +89,7 @@ const parseCursor = (v: Record<string, unknown>): Cursor | undefined =>
     : undefined;
 
 /** Every user's ratings, newest first (admins): no user id and no conversation text. */
-export async function listFeedback(
-  db: Db,
-  f: FeedbackFilter,
-): Promise<{ items: FeedbackLogItem[]; nextCursor: string | null }> {
+export async function listFeedback(db: Db, f: FeedbackFilter): Promise<FeedbackLogPage> {
   const after = f.cursor ? decodeCursor(f.cursor, parseCursor) : undefined;
   const where: (SQL | undefined)[] = [
     f.rating ? eq(messageFeedback.rating, f.rating) : undefined,
@@ -157,4 +127,23 @@ export async function listFeedback(
     })),
     nextCursor: rows.length > f.limit && last ? encodeCursor({ a: last.atKey, i: last.messageId }) : null,
   };
+}
+
+/**
+ * GET /logs/feedback (admins). Comments are users' own words: the page and its audit row are one
+ * transaction, like the system log's, so no page is read unrecorded.
+ */
+export async function readFeedback(ctx: Ctx, f: FeedbackFilter): Promise<FeedbackLogPage> {
+  const db = await ctx.rt.db();
+  return db.transaction(async (tx) => {
+    const page = await listFeedback(tx, f);
+    await audit(tx, {
+      actorId: ctx.userId,
+      action: 'admin.read',
+      targetType: 'message_feedback',
+      requestId: ctx.requestId,
+      meta: { resource: 'message_feedback', items: page.items.length },
+    });
+    return page;
+  });
 }

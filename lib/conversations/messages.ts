@@ -1,14 +1,15 @@
 // Messages of a conversation, scoped to their owner. Chat writes them through here too, so the
 // public shape and the status rules live in one place.
 import { and, desc, eq, inArray, isNull, lt } from 'drizzle-orm';
-import { type AigcCodes, aigcLabel, processAigcCodes } from '../compliance/aigc.js';
+import { type AigcCodes, aigcCodes, aigcLabel, processAigcCodes } from '../compliance/aigc.js';
 import type { ModelPrices } from '../config/index.js';
+import type { Ctx } from '../context.js';
 import type { Db } from '../db/index.js';
 import { type Message, type MessageStatus, messageFeedback, messages, type Triage } from '../db/schema.js';
 import { costCny } from '../llm/prices.js';
 import { AI_DISCLAIMER } from '../safety/index.js';
 import { clampLimit, decodeCursor, encodeCursor } from './cursor.js';
-import type { FeedbackSummary, PublicMessage, PublicStatus } from './schemas.js';
+import type { FeedbackSummary, MessagePage, PublicMessage, PublicStatus } from './schemas.js';
 import { getConversationOrThrow } from './service.js';
 
 export type { FeedbackSummary, PublicMessage, PublicStatus };
@@ -85,13 +86,18 @@ function parseMessageCursor(v: Record<string, unknown>): number | undefined {
   return typeof v.s === 'number' && Number.isSafeInteger(v.s) && v.s > 0 ? v.s : undefined;
 }
 
-/** The first page is the newest `limit` messages; every page is oldest first. Current versions only. */
+/**
+ * GET /conversations/{id}/messages: the first page is the newest `limit` messages; every page is
+ * oldest first. Current versions only.
+ */
 export async function listMessages(
-  db: Db,
-  userId: string,
-  conversationId: string,
-  opts: { limit?: number; before?: string; aigc?: AigcCodes },
-): Promise<{ items: PublicMessage[]; nextCursor: string | null }> {
+  ctx: Ctx,
+  input: { id: string; limit?: number | undefined; before?: string | undefined },
+): Promise<MessagePage> {
+  const { userId } = ctx;
+  const { id: conversationId, ...opts } = input;
+  const db = await ctx.rt.db();
+  const codes = aigcCodes(ctx.rt.config);
   await getConversationOrThrow(db, userId, conversationId);
   const limit = clampLimit(opts.limit);
   const before = opts.before ? decodeCursor(opts.before, parseMessageCursor) : undefined;
@@ -116,7 +122,7 @@ export async function listMessages(
     page.filter((m) => m.role === 'assistant').map((m) => m.id),
   );
   return {
-    items: page.map((m) => toPublicMessage(m, { feedback: feedback.get(m.id) ?? null, codes: opts.aigc })),
+    items: page.map((m) => toPublicMessage(m, { feedback: feedback.get(m.id) ?? null, codes })),
     nextCursor: rows.length > limit && oldest ? encodeCursor({ s: oldest.seq }) : null,
   };
 }

@@ -1,8 +1,18 @@
-// The response shapes of conversations and messages, shared by the conversations and chat functions
-// (one zod schema each: it validates, documents and types them). No HTTP here: the services take
-// their types from these (z.infer).
+// The shapes of conversations, messages and ratings, shared by the conversations, chat and logs
+// functions. One zod schema each validates, documents (OpenAPI) and types (z.infer) it; no HTTP
+// here, so the services take their types from these.
 import { z } from '@hono/zod-openapi';
+import type { FeedbackRating, FeedbackReason } from '../db/schema.js';
 import { IsoDate } from '../schemas.js';
+
+export const FEEDBACK_RATINGS = ['up', 'down'] as const satisfies readonly FeedbackRating[];
+export const FEEDBACK_REASONS = [
+  'inaccurate',
+  'unsafe',
+  'unhelpful',
+  'other',
+] as const satisfies readonly FeedbackReason[];
+export const FEEDBACK_COMMENT_MAX = 500;
 
 export const ConversationSchema = z
   .object({
@@ -101,3 +111,70 @@ export const MessageSchema = z
   .openapi('Message');
 export type PublicMessage = z.infer<typeof MessageSchema>;
 export type PublicStatus = PublicMessage['status'];
+
+const page = <T extends z.ZodType>(item: T, name: string) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
+
+export const ConversationPageSchema = page(ConversationSchema, 'ConversationPage');
+export type ConversationPage = z.infer<typeof ConversationPageSchema>;
+
+export const MessagePageSchema = page(MessageSchema, 'MessagePage');
+export type MessagePage = z.infer<typeof MessagePageSchema>;
+
+export const MessageVersionsSchema = z.object({ items: z.array(MessageSchema) }).openapi('MessageVersions');
+
+const Title = z.string().trim().min(1).max(100);
+
+export const NewConversationSchema = z.strictObject({
+  title: Title.optional(),
+  memberId: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .openapi({ description: 'a family member: the model is then told about them, not the caller' }),
+});
+export type NewConversation = z.infer<typeof NewConversationSchema>;
+
+export const ConversationPatchSchema = z
+  .strictObject({ title: Title.optional(), archived: z.boolean().optional() })
+  .refine((b) => b.title !== undefined || b.archived !== undefined, 'nothing to change');
+export type ConversationPatch = z.infer<typeof ConversationPatchSchema>;
+
+export const FeedbackRequestSchema = z
+  .strictObject({
+    rating: z.enum(FEEDBACK_RATINGS),
+    reason: z.enum(FEEDBACK_REASONS).optional(),
+    comment: z.string().trim().max(FEEDBACK_COMMENT_MAX).optional(),
+  })
+  .openapi('FeedbackRequest');
+export type FeedbackInput = z.infer<typeof FeedbackRequestSchema>;
+
+export const FeedbackSchema = z
+  .object({
+    rating: z.enum(FEEDBACK_RATINGS),
+    reason: z.enum(FEEDBACK_REASONS).nullable(),
+    comment: z.string().nullable(),
+    updatedAt: IsoDate,
+  })
+  .openapi('Feedback');
+export type PublicFeedback = z.infer<typeof FeedbackSchema>;
+
+/** The admins' view of a rating: no user id and no conversation text. */
+export const FeedbackLogItemSchema = z
+  .object({
+    messageId: z.string(),
+    rating: z.enum(FEEDBACK_RATINGS),
+    reason: z.enum(FEEDBACK_REASONS).nullable(),
+    comment: z.string().nullable(),
+    model: z.string().nullable(),
+    createdAt: IsoDate,
+  })
+  .openapi('FeedbackLogEntry');
+export type FeedbackLogItem = z.infer<typeof FeedbackLogItemSchema>;
+
+export const FeedbackLogPageSchema = z.object({
+  items: z.array(FeedbackLogItemSchema),
+  nextCursor: z.string().nullable(),
+});
+export type FeedbackLogPage = z.infer<typeof FeedbackLogPageSchema>;

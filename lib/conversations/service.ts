@@ -3,14 +3,15 @@
 import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import { accountCte, type SessionAccount } from '../auth/account.js';
 import type { AccessClaims } from '../auth/jwt.js';
+import type { Ctx, RequestCtx } from '../context.js';
 import type { Db } from '../db/index.js';
 import { type Conversation, conversations } from '../db/schema.js';
 import { notFound } from '../errors.js';
+import { getMemberOrThrow } from '../members/service.js';
 import { clampLimit, decodeCursor, encodeCursor } from './cursor.js';
+import type { ConversationPage, ConversationPatch, NewConversation, PublicConversation } from './schemas.js';
 
 export const DEFAULT_TITLE = '新对话';
-
-import type { PublicConversation } from './schemas.js';
 
 export type { PublicConversation };
 
@@ -35,12 +36,29 @@ export async function getConversationOrThrow(db: Db, userId: string, id: string)
   return row;
 }
 
+/** GET /conversations/{id}: one of the caller's conversations (another user's is 404). */
+export async function getConversation(ctx: Ctx, { id }: { id: string }): Promise<PublicConversation> {
+  return toPublicConversation(await getConversationOrThrow(await ctx.rt.db(), ctx.userId, id));
+}
+
+/** POST /conversations: about the caller, or one of their family members (another user's is 404). */
+export async function createConversation(ctx: Ctx, input: NewConversation): Promise<PublicConversation> {
+  const db = await ctx.rt.db();
+  if (input.memberId) await getMemberOrThrow(db, ctx.userId, input.memberId);
+  const row = await insertConversation(db, ctx.userId, {
+    title: input.title,
+    memberId: input.memberId ?? null,
+    now: ctx.rt.now(),
+  });
+  return toPublicConversation(row);
+}
+
 // Times are written from JS Dates (millisecond precision) rather than now() (microseconds), so the
 // activity time a cursor carries compares exactly equal to the stored one.
-export async function createConversation(
+export async function insertConversation(
   db: Db,
   userId: string,
-  opts: { title?: string; memberId?: string | null; now: Date },
+  opts: { title?: string | undefined; memberId?: string | null; now: Date },
 ): Promise<Conversation> {
   const [row] = await db
     .insert(conversations)
@@ -83,15 +101,17 @@ export async function listConversations(
 }
 
 /**
- * The same page for the holder of an access token, with the account and its session checked in the
- * same statement (one round trip): the conversations are joined to the live session's account, so
- * the owner check stays in the query. No account (sign-in ended, account deleted) → undefined.
+ * GET /conversations: the same page for the holder of an access token, with the account and its
+ * session checked in the same statement (one round trip): the conversations are joined to the live
+ * session's account, so the owner check stays in the query. No account (sign-in ended, account
+ * deleted) → undefined; the caller decides what that answers.
  */
 export async function listConversationsForSession(
-  db: Db,
-  claims: Pick<AccessClaims, 'sub' | 'sid'>,
-  opts: ListOptions,
+  ctx: RequestCtx,
+  input: ListOptions & { claims: Pick<AccessClaims, 'sub' | 'sid'> },
 ): Promise<{ account: SessionAccount; page: ConversationPage } | undefined> {
+  const { claims, ...opts } = input;
+  const db = await ctx.rt.db();
   const limit = clampLimit(opts.limit);
   const account = accountCte(db, claims);
   const rows = await db
@@ -115,8 +135,11 @@ export async function listConversationsForSession(
   return { account: first.account, page: listPage(items, limit) };
 }
 
-type ListOptions = { limit?: number; cursor?: string; archived?: boolean };
-type ConversationPage = { items: PublicConversation[]; nextCursor: string | null };
+type ListOptions = {
+  limit?: number | undefined;
+  cursor?: string | undefined;
+  archived?: boolean | undefined;
+};
 
 function listWhere(owner: SQL, opts: ListOptions): SQL | undefined {
   const after = opts.cursor ? decodeCursor(opts.cursor, parseListCursor) : undefined;
@@ -142,23 +165,23 @@ function listPage(rows: Conversation[], limit: number): ConversationPage {
   };
 }
 
+/** PATCH /conversations/{id}: rename or archive one of the caller's conversations. */
 export async function updateConversation(
-  db: Db,
-  userId: string,
-  id: string,
-  patch: { title?: string; archived?: boolean; now: Date },
-): Promise<Conversation> {
-  const [row] = await db
+  ctx: Ctx,
+  input: ConversationPatch & { id: string },
+): Promise<PublicConversation> {
+  const { id, title, archived } = input;
+  const [row] = await (await ctx.rt.db())
     .update(conversations)
     .set({
-      ...(patch.title !== undefined ? { title: patch.title } : {}),
-      ...(patch.archived !== undefined ? { archived: patch.archived } : {}),
-      updatedAt: patch.now,
+      ...(title !== undefined ? { title } : {}),
+      ...(archived !== undefined ? { archived } : {}),
+      updatedAt: ctx.rt.now(),
     })
-    .where(and(eq(conversations.userId, userId), eq(conversations.id, id)))
+    .where(and(eq(conversations.userId, ctx.userId), eq(conversations.id, id)))
     .returning();
   if (!row) throw notFound('conversation');
-  return row;
+  return toPublicConversation(row);
 }
 
 /** A new message moves the conversation to the top of the list. */

@@ -2,6 +2,7 @@
 // marked superseded) and stores the new one as the next version after it, so lists and the model's
 // history show the current version only. Every query carries the owner's id.
 import { and, asc, desc, eq, gt, isNull, lt, or } from 'drizzle-orm';
+import type { Ctx } from '../context.js';
 import type { Db } from '../db/index.js';
 import { type Message, messages } from '../db/schema.js';
 import { AppError, notFound } from '../errors.js';
@@ -104,13 +105,16 @@ export async function supersedeAnswer(
   };
 }
 
-/** Every version of the answer `messageId` belongs to (any version's id), oldest first. */
+/**
+ * GET …/messages/{messageId}/versions: every version of the answer `messageId` belongs to (any
+ * version's id), oldest first.
+ */
 export async function listVersions(
-  db: Db,
-  userId: string,
-  conversationId: string,
-  messageId: string,
+  ctx: Ctx,
+  { id: conversationId, messageId }: { id: string; messageId: string },
 ): Promise<PublicMessage[]> {
+  const { userId } = ctx;
+  const db = await ctx.rt.db();
   const m = await messageOrThrow(db, userId, conversationId, messageId);
   if (m.role !== 'assistant') throw notAnAnswer();
   const first = m.versionOf ?? m.id;

@@ -69,6 +69,21 @@ export const AuditPageSchema = z.object({
 });
 export type AuditPage = z.infer<typeof AuditPageSchema>;
 
+/** The admins' usage report: one row a day (Asia/Shanghai) or a model. */
+export const UsageRowSchema = z
+  .object({
+    day: z.string().optional().openapi({ description: 'groupBy=day: the Asia/Shanghai day, YYYY-MM-DD' }),
+    model: z.string().nullable().optional().openapi({ description: 'groupBy=model' }),
+    requests: z.number().int(),
+    promptTokens: z.number().int(),
+    completionTokens: z.number().int(),
+    costCny: z.number().openapi({ description: 'at MODEL_PRICES when each answer was stored' }),
+  })
+  .openapi('UsageReportRow');
+export type UsageRow = z.infer<typeof UsageRowSchema>;
+
+export const UsageReportSchema = z.object({ items: z.array(UsageRowSchema) });
+
 export const RetentionAnswerSchema = z.object({
   ranAt: IsoDate,
   tasks: z.array(

@@ -1,23 +1,18 @@
 // The admins' usage report: answers, tokens and their cost in yuan, by day (Asia/Shanghai) or by
 // model, summed from the messages themselves (every version of an answer was billed, so all count).
 import { and, asc, gte, isNotNull, lte, type SQL, sql } from 'drizzle-orm';
-import type { Db } from '../db/index.js';
+import type { Ctx } from '../context.js';
 import { messages } from '../db/schema.js';
+import type { UsageRow } from './schemas.js';
 
 export type UsageGroup = 'day' | 'model';
-export type UsageRow = {
-  day?: string;
-  model?: string | null;
-  requests: number;
-  promptTokens: number;
-  completionTokens: number;
-  costCny: number;
-};
 
+/** GET /logs/usage (admins): sums only, no user's data, so not a read on the record. */
 export async function usageReport(
-  db: Db,
+  ctx: Ctx,
   f: { since?: Date | undefined; until?: Date | undefined; groupBy: UsageGroup },
 ): Promise<UsageRow[]> {
+  const db = await ctx.rt.db();
   const where: (SQL | undefined)[] = [
     // An answer with usage is one the provider billed.
     isNotNull(messages.promptTokens),

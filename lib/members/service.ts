@@ -5,7 +5,11 @@
 import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import { audit } from '../audit.js';
 import type { Ctx } from '../context.js';
-import { deleteConversationRows, type StoredObject } from '../conversations/delete.js';
+import {
+  deleteConversationObjects,
+  deleteConversationRows,
+  type StoredObject,
+} from '../conversations/delete.js';
 import type { Db } from '../db/index.js';
 import {
   conversations,
@@ -19,21 +23,11 @@ import {
   users,
 } from '../db/schema.js';
 import { AppError, notFound } from '../errors.js';
+import type { MemberInput, MemberPatch, PublicMember } from './schemas.js';
 
 export const MAX_MEMBERS = 10;
 /** PIPL Art. 28/31: personal information of a minor under 14 is sensitive. */
 export const GUARDIAN_CONSENT_AGE = 14;
-
-export type PublicMember = {
-  id: string;
-  name: string;
-  relation: Relation;
-  gender: Gender | null;
-  birthYear: number | null;
-  healthProfile: HealthProfile | null;
-  guardianConsent: { version: string; at: string } | null;
-  createdAt: string;
-};
 
 export function toPublicMember(m: FamilyMember): PublicMember {
   return {
@@ -69,17 +63,6 @@ export function mayBeUnder14(birthYear: number | null, now: Date): boolean {
   return birthYear !== null && shanghaiYear(now) - birthYear <= GUARDIAN_CONSENT_AGE;
 }
 
-export type MemberInput = {
-  name: string;
-  relation: Relation;
-  gender?: Gender | null | undefined;
-  birthYear?: number | null | undefined;
-  healthProfile?: HealthProfile | null | undefined;
-  guardianConsent?: boolean | undefined;
-};
-
-export type MemberPatch = Partial<MemberInput>;
-
 function checkBirthYear(birthYear: number | null | undefined, now: Date): void {
   if (typeof birthYear === 'number' && birthYear > shanghaiYear(now)) {
     throw new AppError('BAD_REQUEST', 'invalid request', {
@@ -93,11 +76,12 @@ const consentRefused = () =>
     details: [{ path: 'guardianConsent', code: 'required' }],
   });
 
-export async function listMembers(db: Db, userId: string): Promise<PublicMember[]> {
-  const rows = await db
+/** GET /users/me/members: the caller's members, oldest first. */
+export async function listMembers(ctx: Ctx): Promise<PublicMember[]> {
+  const rows = await (await ctx.rt.db())
     .select()
     .from(familyMembers)
-    .where(eq(familyMembers.userId, userId))
+    .where(eq(familyMembers.userId, ctx.userId))
     .orderBy(asc(familyMembers.createdAt), asc(familyMembers.id));
   return rows.map(toPublicMember);
 }
@@ -123,7 +107,7 @@ async function auditGuardianConsent(tx: Db, ctx: Ctx, member: FamilyMember): Pro
   });
 }
 
-export async function createMember(ctx: Ctx, input: MemberInput): Promise<FamilyMember> {
+export async function createMember(ctx: Ctx, input: MemberInput): Promise<PublicMember> {
   const { userId } = ctx;
   const now = ctx.rt.now();
   const consentVersion = ctx.rt.config.CONSENT_VERSION;
@@ -157,14 +141,14 @@ export async function createMember(ctx: Ctx, input: MemberInput): Promise<Family
       .returning();
     if (!row) throw new Error('insert returned no row');
     if (consented) await auditGuardianConsent(tx, ctx, row);
-    return row;
+    return toPublicMember(row);
   });
 }
 
 export async function updateMember(
   ctx: Ctx,
   input: { id: string; patch: MemberPatch },
-): Promise<FamilyMember> {
+): Promise<PublicMember> {
   const { userId } = ctx;
   const { id, patch } = input;
   const now = ctx.rt.now();
@@ -192,8 +176,17 @@ export async function updateMember(
       .returning();
     if (!row) throw notFound('member');
     if (consenting) await auditGuardianConsent(tx, ctx, row);
-    return row;
+    return toPublicMember(row);
   });
+}
+
+/**
+ * DELETE /users/me/members/{id}: the member's rows (deleteMemberRows) in one transaction, then the
+ * objects of their images in storage.
+ */
+export async function deleteMember(ctx: Ctx, { id }: { id: string }): Promise<void> {
+  const objects = await deleteMemberRows(await ctx.rt.db(), ctx.userId, id);
+  await deleteConversationObjects(ctx.rt, objects);
 }
 
 /**
@@ -201,7 +194,7 @@ export async function updateMember(
  * does) and its lab reports (results and images), in one transaction. Answers the objects to
  * remove from storage afterwards (deleteConversationObjects).
  */
-export async function deleteMemberRows(db: Db, userId: string, id: string): Promise<StoredObject[]> {
+async function deleteMemberRows(db: Db, userId: string, id: string): Promise<StoredObject[]> {
   return db.transaction(async (tx) => {
     await getMemberOrThrow(tx, userId, id);
     const objects: StoredObject[] = [];

@@ -1,6 +1,7 @@
 // Uploads: the phone sends the image straight to object storage with a signed form, then asks us
 // to complete it. Completing trusts nothing the client said: size, type and content are read back
 // from storage, the image is decoded and re-encoded without metadata, and only then is it ready.
+import type { Ctx } from '../context.js';
 import type { FileRow } from '../db/schema.js';
 import { AppError, notFound } from '../errors.js';
 import { errorFields } from '../logger.js';
@@ -15,10 +16,10 @@ import {
   insertPendingFile,
   markDeleted,
   markReady,
-  type Purpose,
   stagingKey,
 } from './files.js';
 import { CONTENT_TYPES, normaliseContentType } from './image.js';
+import type { CompletedUpload, CreateUploadInput, UploadInfo, UploadTicket } from './schemas.js';
 
 /** Pending uploads are removed this long after their form expired (a slow network's last chance). */
 export const PENDING_GRACE_MS = 60 * 60 * 1000;
@@ -54,16 +55,6 @@ async function io<T>(rt: Runtime, op: string, fn: () => Promise<T>): Promise<T> 
   }
 }
 
-export type UploadTicket = {
-  fileId: string;
-  method: 'POST';
-  url: string;
-  fields: Record<string, string>;
-  expiresAt: string;
-  maxBytes: number;
-  put: { url: string; headers: Record<string, string> };
-};
-
 export async function supportedType(contentType: string): Promise<string | undefined> {
   const type = normaliseContentType(contentType);
   const kind = CONTENT_TYPES[type];
@@ -76,11 +67,12 @@ export async function supportedType(contentType: string): Promise<string | undef
   return type;
 }
 
+/** POST /uploads: a pending file row, then a signed form (and a PUT URL) for its staging key. */
 export async function createUpload(
-  rt: Runtime,
-  userId: string,
-  input: { contentType: string; size: number; purpose: Purpose },
+  ctx: Ctx,
+  input: Pick<CreateUploadInput, 'contentType' | 'size' | 'purpose'>,
 ): Promise<UploadTicket> {
+  const { rt, userId } = ctx;
   const contentType = await supportedType(input.contentType);
   if (!contentType) {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'only JPEG, PNG and WebP images can be uploaded');
@@ -123,15 +115,6 @@ export async function createUpload(
   };
 }
 
-export type CompletedUpload = {
-  id: string;
-  status: 'ready';
-  contentType: string;
-  size: number;
-  width: number;
-  height: number;
-};
-
 function completed(row: FileRow): CompletedUpload {
   return {
     id: row.id,
@@ -145,7 +128,9 @@ function completed(row: FileRow): CompletedUpload {
 
 const uploadNotFound = () => notFound('upload');
 
-export async function completeUpload(rt: Runtime, userId: string, fileId: string): Promise<CompletedUpload> {
+/** POST /uploads/{id}/complete: the stored bytes checked and cleaned, then the file is ready. */
+export async function completeUpload(ctx: Ctx, { id: fileId }: { id: string }): Promise<CompletedUpload> {
+  const { rt, userId } = ctx;
   const db = await rt.db();
   const row = await getOwnFile(db, userId, fileId);
   if (!row || row.status === 'deleted') throw uploadNotFound();
@@ -227,21 +212,9 @@ export async function completeUpload(rt: Runtime, userId: string, fileId: string
   return completed(ready);
 }
 
-export type UploadInfo = {
-  id: string;
-  status: 'pending' | 'ready';
-  purpose: Purpose;
-  contentType: string;
-  size: number;
-  width: number | null;
-  height: number | null;
-  createdAt: string;
-  completedAt: string | null;
-  url: string | null;
-  urlExpiresAt: string | null;
-};
-
-export async function getUpload(rt: Runtime, userId: string, fileId: string): Promise<UploadInfo> {
+/** GET /uploads/{id}: the caller's upload, with a short-lived read URL once it is ready. */
+export async function getUpload(ctx: Ctx, { id: fileId }: { id: string }): Promise<UploadInfo> {
+  const { rt, userId } = ctx;
   const row = await getOwnFile(await rt.db(), userId, fileId);
   if (!row || row.status === 'deleted') throw uploadNotFound();
   let url: string | null = null;
@@ -274,8 +247,12 @@ async function removeObjects(rt: Runtime, storage: Storage, rows: Pick<FileRow, 
   }
 }
 
-/** Removes the object (and any staging copy) first, then marks the row: a failure leaves it retryable. */
-export async function deleteUpload(rt: Runtime, userId: string, fileId: string): Promise<void> {
+/**
+ * DELETE /uploads/{id}: removes the object (and any staging copy) first, then marks the row: a
+ * failure leaves it retryable.
+ */
+export async function deleteUpload(ctx: Ctx, { id: fileId }: { id: string }): Promise<void> {
+  const { rt, userId } = ctx;
   const db = await rt.db();
   const row = await getOwnFile(db, userId, fileId);
   if (!row) throw uploadNotFound();

@@ -12,7 +12,7 @@ import type {
 } from '../../client/index.js';
 import { type Aigc, aigcCodes, verifyAigc } from '../../lib/compliance/aigc.js';
 import { insertMessage } from '../../lib/conversations/messages.js';
-import { createConversation } from '../../lib/conversations/service.js';
+import { insertConversation } from '../../lib/conversations/service.js';
 import { auditLog, complaints } from '../../lib/db/schema.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { startTestStorage, type TestStorage } from '../helpers/storage.js';
@@ -47,7 +47,7 @@ afterAll(async () => {
 async function seedTurns(u: U) {
   const db = h.db.db;
   const now = new Date();
-  const conv = await createConversation(db, u.userId, { title: '标识', now });
+  const conv = await insertConversation(db, u.userId, { title: '标识', now });
   const add = (m: Parameters<typeof insertMessage>[3]) => insertMessage(db, u.userId, conv.id, m);
   const question = await add({ role: 'user', content: '头疼怎么办', status: 'complete', createdAt: now });
   const answer = await add({

@@ -18,7 +18,7 @@ import { historyWindow } from '../../lib/chat/history.js';
 import { readTurnStart } from '../../lib/chat/start.js';
 import { ConfigError, loadConfig } from '../../lib/config/index.js';
 import { finishAnswer, insertMessage, WRITING_MAX_MS } from '../../lib/conversations/messages.js';
-import { createConversation } from '../../lib/conversations/service.js';
+import { insertConversation } from '../../lib/conversations/service.js';
 import { supersedeAnswer } from '../../lib/conversations/versions.js';
 import { type Message, messageFeedback, messages } from '../../lib/db/schema.js';
 import { costCny } from '../../lib/llm/prices.js';
@@ -81,7 +81,7 @@ async function turn(
   return { question, answer };
 }
 
-const conversation = async (u: U) => (await createConversation(db(), u.userId, { now: tick() })).id;
+const conversation = async (u: U) => (await insertConversation(db(), u.userId, { now: tick() })).id;
 
 const supersede = (u: U, conversationId: string, messageId: string, now = tick()) =>
   db().transaction((tx) => supersedeAnswer(tx, u.userId, conversationId, messageId, { now }));

@@ -1,8 +1,11 @@
 // Audit rows land with their change or not at all, on the real PostgreSQL: a trigger refuses the
 // audit rows of chosen actions, and the change that should have been recorded must be gone with it
-// (sign-in, logout, refresh-token reuse, consent, deletion), or never started (export).
-import { eq, sql } from 'drizzle-orm';
+// (sign-in, logout, refresh-token reuse, consent, deletion), or never started (export); an admin's
+// read of users' words whose row fails sends none of them (complaints, ratings).
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { insertMessage } from '../../lib/conversations/messages.js';
+import { insertConversation } from '../../lib/conversations/service.js';
 import {
   auditLog,
   consents,
@@ -30,7 +33,7 @@ describe('audit rows in the transaction of their change', () => {
     );
 
   beforeAll(async () => {
-    h = await createHarness({ db: 'postgres' });
+    h = await createHarness({ db: 'postgres', env: { ADMIN_OPENIDS: 'dev:atomic-admin' } });
     await h.db.db.execute(sql`create table test_refused_actions (action text primary key)`);
     await h.db.db.execute(sql`
       create function test_refuse_audit() returns trigger language plpgsql as $$
@@ -150,5 +153,73 @@ describe('audit rows in the transaction of their change', () => {
     const [row] = await h.db.db.select().from(familyMembers).where(eq(familyMembers.id, adult.json.id));
     expect(row?.guardianConsentAt).toBeNull();
     expect(await actions(u.userId)).not.toContain('member.guardian_consent');
+  });
+
+  /** The admin's reads of users' data on the record: admin.read rows by the admin. */
+  const adminReads = async (adminId: string) =>
+    await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.actorId, adminId), eq(auditLog.action, 'admin.read')));
+
+  it('an admin’s read of complaints whose audit row fails sends none of them', async () => {
+    const u = await h.user('complainant');
+    const admin = await h.login('atomic-admin');
+    const description = '回答让我很不安（原话）';
+    const filed = await h.call('POST', '/users/me/complaints', {
+      token: u.token,
+      body: { category: 'harmful', description },
+    });
+    expect(filed.status).toBe(201);
+
+    await refuse('admin.read');
+    const r = await h.call('GET', '/logs/complaints', { token: admin.token });
+    expectInternal(r);
+    expect(r.text).not.toContain(description);
+    expect(r.text).not.toContain(filed.json.id);
+    expect(await adminReads(admin.userId)).toEqual([]);
+
+    // Recorded, it is sent.
+    await h.db.db.execute(sql`delete from test_refused_actions`);
+    const ok = await h.call('GET', '/logs/complaints', { token: admin.token });
+    expect(ok.status).toBe(200);
+    expect(ok.json.items.map((i: Json) => i.description)).toContain(description);
+    expect((await adminReads(admin.userId)).map((a) => a.targetType)).toEqual(['complaints']);
+  });
+
+  it('an admin’s read of ratings whose audit row fails sends none of their comments', async () => {
+    const u = await h.user('rater');
+    const admin = await h.login('atomic-admin');
+    const now = new Date();
+    const conv = await insertConversation(h.db.db, u.userId, { now });
+    const answer = await insertMessage(h.db.db, u.userId, conv.id, {
+      role: 'assistant',
+      content: '多喝水，注意休息。',
+      status: 'complete',
+      aiGenerated: true,
+      createdAt: now,
+    });
+    const comment = '建议和医生说的不一样（原话）';
+    const rated = await h.call('PUT', `/conversations/${conv.id}/messages/${answer.id}/feedback`, {
+      token: u.token,
+      body: { rating: 'down', reason: 'inaccurate', comment },
+    });
+    expect(rated.status).toBe(200);
+    const before = (await adminReads(admin.userId)).length;
+
+    await refuse('admin.read');
+    const r = await h.call('GET', '/logs/feedback', { token: admin.token });
+    expectInternal(r);
+    expect(r.text).not.toContain(comment);
+    expect(r.text).not.toContain(answer.id);
+    expect(await adminReads(admin.userId)).toHaveLength(before);
+
+    await h.db.db.execute(sql`delete from test_refused_actions`);
+    const ok = await h.call('GET', '/logs/feedback', { token: admin.token });
+    expect(ok.status).toBe(200);
+    expect(ok.json.items.map((i: Json) => i.comment)).toContain(comment);
+    const reads = await adminReads(admin.userId);
+    expect(reads).toHaveLength(before + 1);
+    expect(reads.at(-1)?.targetType).toBe('message_feedback');
   });
 });

@@ -8,7 +8,8 @@ import { ChatResponses, ChatStreamSchema, IdempotencyHeaders, StreamQuery } from
 import { toPublicMessage } from '../../lib/conversations/messages.js';
 import { MessageSchema } from '../../lib/conversations/schemas.js';
 import type { App } from '../../lib/http/app.js';
-import { currentUser, requireAuth, requireConsent } from '../../lib/http/auth.js';
+import { requireAuth, requireConsent } from '../../lib/http/auth.js';
+import { userCtx } from '../../lib/http/context.js';
 import { bearer, errors, idParam, jsonResponse } from '../../lib/http/openapi.js';
 
 // Server-made UUIDs: anything else answers 404 like an unknown id (lib/http/openapi.ts).
@@ -93,7 +94,7 @@ export function register(app: App): void {
   });
   app.openapi(stop, async (c) => {
     const { id, messageId } = c.req.valid('param');
-    const row = await stopAnswer(c.get('rt'), currentUser(c).id, id, messageId);
+    const row = await stopAnswer(userCtx(c), { conversationId: id, messageId });
     return c.json(toPublicMessage(row), 200);
   });
 }

@@ -2,7 +2,9 @@
 // The writer's own process follows its in-memory events; another process reads the answer bus
 // (Redis) a few times a second, and without a bus the answer row (saved every 2 s). A finished
 // answer is sent from its row at once.
+
 import { and, eq } from 'drizzle-orm';
+import type { Ctx } from '../context.js';
 import { getConversationOrThrow } from '../conversations/service.js';
 import type { Db } from '../db/index.js';
 import { type Message, messages } from '../db/schema.js';
@@ -232,11 +234,11 @@ export async function followAnswer(
  * the row (the writer watches one of them), then waits briefly for the writer to store it.
  */
 export async function stopAnswer(
-  rt: Runtime,
-  userId: string,
-  conversationId: string,
-  messageId: string,
+  ctx: Ctx,
+  input: { conversationId: string; messageId: string },
 ): Promise<Message> {
+  const { rt, userId } = ctx;
+  const { conversationId, messageId } = input;
   const db = await rt.db();
   const row = await getAnswerOrThrow(db, userId, conversationId, messageId);
   if (!isWriting(rt, row)) return row;

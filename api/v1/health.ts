@@ -1,23 +1,11 @@
 // The health function: is the process serving, and can it reach each part it depends on.
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { pingDatabase } from '../../lib/db/index.js';
 import { runChecks } from '../../lib/health/checks.js';
+import { HealthSchema } from '../../lib/health/schemas.js';
 import { type App, createApp } from '../../lib/http/app.js';
 import { jsonResponse } from '../../lib/http/openapi.js';
 import { getRuntime, type Runtime } from '../../lib/runtime.js';
-
-const CheckSchema = z.object({
-  status: z.enum(['ok', 'down']),
-  latencyMs: z.number(),
-  error: z.string().optional(),
-});
-const HealthSchema = z
-  .object({
-    status: z.enum(['ok', 'degraded']),
-    version: z.string(),
-    checks: z.record(z.string(), CheckSchema),
-  })
-  .openapi('Health');
 
 const health = createRoute({
   method: 'get',

@@ -1,6 +1,7 @@
 // A chat turn once stored, and its outcome: the JSON answer of stream=false, and what an
 // Idempotency-Key keeps for retries (replayed as the same events).
-import { type PublicMessage, toPublicMessage } from '../conversations/messages.js';
+import { toPublicMessage } from '../conversations/messages.js';
+import type { ChatResult } from '../conversations/schemas.js';
 import type { Db } from '../db/index.js';
 import type { Message } from '../db/schema.js';
 import type { ErrorCode } from '../errors.js';
@@ -28,11 +29,7 @@ export type ChatTurn = {
   idempotency: IdempotencyScope | undefined;
 };
 
-export type ChatResult = {
-  conversationId: string;
-  userMessage: PublicMessage;
-  assistantMessage: PublicMessage;
-};
+export type { ChatResult };
 
 /** ABORTED is never sent to a client. */
 export type ChatOutcome = {

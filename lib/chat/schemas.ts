@@ -1,15 +1,14 @@
-// Request and response pieces shared by the chat routes' schemas.
+// Request and response pieces shared by the chat routes' schemas. ChatResultSchema lives with the
+// message shapes (lib/conversations/schemas.ts) so the chat services can take its type.
+export { ChatResultSchema };
+
 import { z } from '@hono/zod-openapi';
-import { MessageSchema } from '../conversations/schemas.js';
+import { ChatResultSchema } from '../conversations/schemas.js';
 import { errors } from '../http/openapi.js';
 import { IDEMPOTENCY_KEY } from './idempotency.js';
 
 /** The question, shared by text-chat and vision-chat. */
 export const ChatContentSchema = z.string().min(1).max(4000).regex(/\S/, 'must not be blank');
-
-export const ChatResultSchema = z
-  .object({ conversationId: z.string(), userMessage: MessageSchema, assistantMessage: MessageSchema })
-  .openapi('ChatResult');
 
 export const ChatStreamSchema = z.string().openapi({
   description:

@@ -178,3 +178,9 @@ export const FeedbackLogPageSchema = z.object({
   nextCursor: z.string().nullable(),
 });
 export type FeedbackLogPage = z.infer<typeof FeedbackLogPageSchema>;
+
+/** A chat turn as JSON (`?stream=false`), and what an Idempotency-Key replays. */
+export const ChatResultSchema = z
+  .object({ conversationId: z.string(), userMessage: MessageSchema, assistantMessage: MessageSchema })
+  .openapi('ChatResult');
+export type ChatResult = z.infer<typeof ChatResultSchema>;

@@ -1,5 +1,7 @@
 // Health checks: each part answers within a deadline or counts as down. Checks never throw.
-export type CheckResult = { status: 'ok' | 'down'; latencyMs: number; error?: string };
+import type { CheckResult } from './schemas.js';
+
+export type { CheckResult };
 export type Check = () => Promise<void>;
 
 // Generous enough for a cold start's first connection (TLS, SDK import) on a busy instance.

@@ -1,7 +1,7 @@
 // The users function: WeChat sign-in, token refresh and logout, and the caller's own account.
 import { createRoute, z } from '@hono/zod-openapi';
 import { type App, createApp } from '../../lib/http/app.js';
-import { requireAuth } from '../../lib/http/auth.js';
+import { forgetCaller, requireAuth } from '../../lib/http/auth.js';
 import { requestCtx, userCtx } from '../../lib/http/context.js';
 import { clientIp, showLimit } from '../../lib/http/limits.js';
 import { bearer, errors, jsonBody, jsonResponse } from '../../lib/http/openapi.js';
@@ -166,7 +166,7 @@ export function build(runtime: () => Runtime = getRuntime): App {
   app.openapi(deleteMe, async (c) => {
     await deleteAccount(userCtx(c));
     // The request log must not write the deleted id back into system_logs.
-    c.set('user', undefined);
+    forgetCaller(c);
     return c.body(null, 204);
   });
 

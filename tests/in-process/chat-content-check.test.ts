@@ -1,11 +1,12 @@
 // WeChat content security in chat (when WeChat is configured): a refused question never reaches
 // the model, a refused answer is stored as blocked, and emergencies are never withheld.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatResult, LoginResponse, Message, Page } from '../../client/index.js';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import { startWechatStub, type WechatStub } from '../../dev/wechat-stub/index.js';
 import { BLOCKED_NOTICE } from '../../lib/chat/writer.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { readSse, textOf } from '../helpers/sse.js';
+import { dataOf, readSse, textOf } from '../helpers/sse.js';
 
 describe('chat with WeChat content security', () => {
   let h: Harness;
@@ -26,7 +27,7 @@ describe('chat with WeChat content security', () => {
         LLM_MAX_RETRIES: '0',
       },
     });
-    const login = await h.call('POST', '/users/login', { body: { code: 'ok:o-checked' } });
+    const login = await h.call<LoginResponse>('POST', '/users/login', { body: { code: 'ok:o-checked' } });
     token = login.json.accessToken;
     const version = h.rt.config.CONSENT_VERSION;
     await h.call('POST', '/users/me/consents', { token, body: { version, accepted: true } });
@@ -37,7 +38,8 @@ describe('chat with WeChat content security', () => {
     await mock?.close();
   });
 
-  const ask = (content: string) => h.call('POST', '/text-chat?stream=false', { token, body: { content } });
+  const ask = (content: string) =>
+    h.call<ChatResult>('POST', '/text-chat?stream=false', { token, body: { content } });
 
   it('passes ordinary questions through to the model', async () => {
     const before = mock.requests.length;
@@ -69,8 +71,10 @@ describe('chat with WeChat content security', () => {
     mock.enqueue({ reply: '回答里有违禁测试词。' });
     const r = await ask('随便问问');
     expect(r.json.assistantMessage).toMatchObject({ status: 'blocked', content: BLOCKED_NOTICE });
-    const msgs = await h.call('GET', `/conversations/${r.json.conversationId}/messages`, { token });
-    expect(msgs.json.items.map((m: { status: string }) => m.status)).toEqual(['complete', 'blocked']);
+    const msgs = await h.call<Page<Message>>('GET', `/conversations/${r.json.conversationId}/messages`, {
+      token,
+    });
+    expect(msgs.json.items.map((m) => m.status)).toEqual(['complete', 'blocked']);
     expect(JSON.stringify(msgs.json)).not.toContain('违禁测试词。');
   });
 
@@ -86,17 +90,19 @@ describe('chat with WeChat content security', () => {
     );
     const read = await readSse(res);
     expect(read.names.slice(-2)).toEqual(['replace', 'done']);
-    expect(read.events.at(-2)?.data.text).toBe(BLOCKED_NOTICE);
-    expect(read.events.at(-1)?.data.finishReason).toBe('blocked');
+    expect(dataOf(read.events.at(-2), 'replace').text).toBe(BLOCKED_NOTICE);
+    expect(dataOf(read.events.at(-1), 'done').finishReason).toBe('blocked');
     // Replaced well before the model finished: most of the long answer was never streamed.
     expect(textOf(read).length).toBeLessThan(long.length / 2);
     // The model server hears the abort a moment after the stream ended.
     for (let i = 0; i < 100 && !mock.requests.at(-1)?.aborted; i++)
       await new Promise((r) => setTimeout(r, 20));
     expect(mock.requests.at(-1)?.aborted).toBe(true);
-    const msgs = await h.call('GET', `/conversations/${read.events[0]?.data.conversationId}/messages`, {
-      token,
-    });
+    const msgs = await h.call<Page<Message>>(
+      'GET',
+      `/conversations/${dataOf(read.events[0], 'meta').conversationId}/messages`,
+      { token },
+    );
     expect(msgs.json.items.at(-1)).toMatchObject({
       status: 'blocked',
       content: BLOCKED_NOTICE,
@@ -107,6 +113,6 @@ describe('chat with WeChat content security', () => {
 
   it('never withholds emergency guidance', async () => {
     const r = await ask('违禁测试词 我胸口剧痛、出冷汗');
-    expect(r.json.assistantMessage.triage.category).toBe('cardiac');
+    expect(r.json.assistantMessage.triage?.category).toBe('cardiac');
   });
 });

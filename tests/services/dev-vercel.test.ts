@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATED_LABEL } from '../../dev/mock-llm/index.js';
 import { type DevServer, spawnDevServer } from '../helpers/dev-server.js';
 import { apiClient, pngImage, uploadImage } from '../helpers/images.js';
-import { readSse, textOf } from '../helpers/sse.js';
+import { dataOf, readSse, textOf } from '../helpers/sse.js';
 
 describe('npm run dev:vercel with nothing configured', () => {
   let dev: DevServer;
@@ -78,7 +78,7 @@ describe('npm run dev:vercel with nothing configured', () => {
     expect(textOf(s)).toContain(SIMULATED_LABEL);
 
     // Another function process reads what vision-chat stored.
-    const conversationId = String(s.events[0]?.data.conversationId);
+    const conversationId = dataOf(s.events[0], 'meta').conversationId;
     let messages = await api('GET', `/conversations/${conversationId}/messages`);
     const roles = () => ((messages.json.items ?? []) as { role: string }[]).map((m) => m.role).sort();
     for (let i = 0; i < 20 && roles().length !== 2; i++) {

@@ -4,11 +4,12 @@
 // The same runs without Redis, where the row in PostgreSQL carries both.
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatMeta } from '../../client/index.js';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import type { LocalServer } from '../../dev/server.js';
 import { type Message, messages } from '../../lib/db/schema.js';
-import { createHarness, type Harness, type Json } from '../helpers/harness.js';
-import { type ReadEvent, readSse, textOf } from '../helpers/sse.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { dataOf, type ReadEvent, readSse, textOf } from '../helpers/sse.js';
 
 const REPLY = '先让孩子多喝水，观察精神状态和尿量。'.repeat(6);
 
@@ -63,7 +64,13 @@ for (const mode of ['redis', 'postgres only'] as const) {
         body: JSON.stringify({ content }),
         ...(signal ? { signal } : {}),
       });
-    const resume = (server: LocalServer, m: Json, after: number | null, token = user.token, header = false) =>
+    const resume = (
+      server: LocalServer,
+      m: ChatMeta,
+      after: number | null,
+      token = user.token,
+      header = false,
+    ) =>
       fetch(
         `${server.url}/api/v1/conversations/${m.conversationId}/messages/${m.assistantMessageId}/stream${
           after !== null && !header ? `?after=${after}` : ''
@@ -75,7 +82,7 @@ for (const mode of ['redis', 'postgres only'] as const) {
           },
         },
       );
-    const stop = (server: LocalServer, m: Json, token = user.token) =>
+    const stop = (server: LocalServer, m: ChatMeta, token = user.token) =>
       fetch(`${server.url}/api/v1/conversations/${m.conversationId}/messages/${m.assistantMessageId}/stop`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}` },
@@ -91,7 +98,12 @@ for (const mode of ['redis', 'postgres only'] as const) {
       });
 
     /** Reads two deltas, then goes away (as a mini-program sent to the background). */
-    async function leaveEarly(): Promise<{ meta: Json; had: string; offset: number; events: ReadEvent[] }> {
+    async function leaveEarly(): Promise<{
+      meta: ChatMeta;
+      had: string;
+      offset: number;
+      events: ReadEvent[];
+    }> {
       const ac = new AbortController();
       const res = await ask(sa, '孩子发烧38度怎么办', ac.signal);
       let deltas = 0;
@@ -100,7 +112,7 @@ for (const mode of ['redis', 'postgres only'] as const) {
         return deltas === 2;
       });
       ac.abort();
-      const meta = read.events[0]?.data;
+      const meta = dataOf(read.events[0], 'meta');
       return { meta, had: textOf(read), offset: Number(read.events.at(-1)?.id), events: read.events };
     }
 
@@ -138,9 +150,9 @@ for (const mode of ['redis', 'postgres only'] as const) {
     it('a stop through the other instance ends the writing within a second, keeping what was written', async () => {
       mock.enqueue({ reply: REPLY.repeat(20), chunkSize: 2, chunkDelayMs: 40 });
       const res = await ask(sa, '肚子有点胀');
-      let gotMeta: (m: Json) => void = () => {};
+      let gotMeta: (m: ChatMeta) => void = () => {};
       let flowing: () => void = () => {};
-      const metaSeen = new Promise<Json>((r) => {
+      const metaSeen = new Promise<ChatMeta>((r) => {
         gotMeta = r;
       });
       const textSeen = new Promise<void>((r) => {
@@ -162,8 +174,8 @@ for (const mode of ['redis', 'postgres only'] as const) {
       expect(body).toMatchObject({ status: 'incomplete', finishReason: 'stopped' });
       const read = await reading;
       expect(read.names.at(-1)).toBe('done');
-      expect(read.events.at(-1)?.data.finishReason).toBe('stopped');
-      const stored = await finished(meta.assistantMessageId as string);
+      expect(dataOf(read.events.at(-1), 'done').finishReason).toBe('stopped');
+      const stored = await finished(meta.assistantMessageId);
       expect(stored.content).toBe(textOf(read));
       expect(stored.content.length).toBeLessThan(REPLY.length * 20);
       expect(mock.requests.at(-1)?.aborted).toBe(true);
@@ -179,7 +191,7 @@ for (const mode of ['redis', 'postgres only'] as const) {
     it('refuses offsets past a finished answer, user messages, other users’ and unknown ids', async () => {
       mock.enqueue({ reply: '注意休息。' });
       const read = await readSse(await ask(sa, '头疼'));
-      const meta = read.events[0]?.data;
+      const meta = dataOf(read.events[0], 'meta');
       const past = await resume(sb, meta, 999);
       expect(past.status).toBe(400);
       expect((await past.json()).error.code).toBe('BAD_REQUEST');

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import { messages } from '../../lib/db/schema.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { readSse, textOf } from '../helpers/sse.js';
+import { dataOf, readSse, textOf } from '../helpers/sse.js';
 
 const SLOW = { reply: '可以先休息一下，多喝温水，观察一下。'.repeat(10), chunkSize: 2, chunkDelayMs: 40 };
 
@@ -53,14 +53,14 @@ describe('model-judged triage while the answer is written', () => {
     const names = read.names;
     expect(names[0]).toBe('meta');
     expect(names.slice(-3)).toEqual(['triage', 'replace', 'done']);
-    const triage = read.events.at(-3)?.data;
+    const triage = dataOf(read.events.at(-3), 'triage');
     expect(triage).toMatchObject({ level: 'emergency', category: 'cardiac', source: 'model' });
     expect(triage.actions[0]).toMatchObject({ type: 'call', number: '120' });
-    const replaced = read.events.at(-2)?.data.text;
+    const replaced = dataOf(read.events.at(-2), 'replace').text;
     expect(replaced).toBe(triage.message);
     expect(read.events.at(-1)?.data).toMatchObject({ finishReason: 'triage' });
     expect(read.events.at(-1)?.data).not.toHaveProperty('disclaimer');
-    const id = read.events[0]?.data.assistantMessageId;
+    const id = dataOf(read.events[0], 'meta').assistantMessageId;
     const [row] = await h.db.db.select().from(messages).where(eq(messages.id, id));
     expect(row).toMatchObject({
       status: 'complete',

@@ -1,7 +1,9 @@
 // POST /text-chat over real HTTP, on the real PostgreSQL (Neon driver), against the local
 // OpenAI-compatible server with its fault modes. Streams are read with the client's SSE parser.
 import { and, eq } from 'drizzle-orm';
+import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ChatMeta, ChatResult, Conversation, Message, Page } from '../../client/index.js';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import type { LocalServer } from '../../dev/server.js';
 import { insertMessage } from '../../lib/conversations/messages.js';
@@ -9,11 +11,11 @@ import type { Db } from '../../lib/db/index.js';
 import { conversations, messages, usageDaily, users } from '../../lib/db/schema.js';
 import { estimateTokens } from '../../lib/llm/tokens.js';
 import { AI_DISCLAIMER } from '../../lib/safety/index.js';
-import { createHarness, type Harness, type Json } from '../helpers/harness.js';
-import { readSse, textOf } from '../helpers/sse.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { dataOf, readSse, textOf } from '../helpers/sse.js';
 
 type U = { token: string; userId: string };
-type Body = Record<string, Json>;
+type Body = Record<string, unknown>;
 const REPLY = '多喝水，注意休息。如果头疼持续或加重，请及时就医。';
 
 function llmEnv(mock: MockLlm, extra: Record<string, string> = {}) {
@@ -102,8 +104,8 @@ describe('POST /text-chat', () => {
     expect(s.names.slice(1, -1).every((n) => n === 'delta')).toBe(true);
     expect(s.names.filter((n) => n === 'delta').length).toBeGreaterThan(3);
     expect(textOf(s)).toBe(REPLY);
-    const meta = s.events[0]?.data;
-    const done = s.events.at(-1)?.data;
+    const meta = dataOf(s.events[0], 'meta');
+    const done = dataOf(s.events.at(-1), 'done');
     expect(meta).toEqual({
       conversationId: expect.any(String),
       userMessageId: expect.any(String),
@@ -135,13 +137,13 @@ describe('POST /text-chat', () => {
     const [usage] = await db.select().from(usageDaily).where(eq(usageDaily.userId, alice.userId));
     expect(usage).toMatchObject({ requests: 1, completionTokens: estimateTokens(REPLY) });
 
-    const sent = mock.requests[0]?.body as Json;
+    const sent = mock.requests[0]?.body as ChatCompletionCreateParams;
     expect(sent).toMatchObject({ model: 'mock-chat', stream: true, stream_options: { include_usage: true } });
     expect(sent.messages[0]).toMatchObject({ role: 'system', content: expect.stringContaining('健康助手') });
     expect(sent.messages.at(-1)).toEqual({ role: 'user', content: '我最近总是头疼，晚上睡不着觉，怎么办？' });
     expect(sent.messages).toHaveLength(2);
 
-    const listed = await h.call('GET', `/conversations/${meta.conversationId}/messages`, {
+    const listed = await h.call<Page<Message>>('GET', `/conversations/${meta.conversationId}/messages`, {
       token: alice.token,
     });
     expect(listed.json.items[1]).toMatchObject({
@@ -159,7 +161,7 @@ describe('POST /text-chat', () => {
     const res = await post(alice, { content: '感冒了能喝咖啡吗' }, { query: '?stream=false' });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    const body = await res.json();
+    const body: ChatResult = await res.json();
     expect(body).toEqual({
       conversationId: expect.any(String),
       userMessage: expect.objectContaining({ role: 'user', content: '感冒了能喝咖啡吗', status: 'complete' }),
@@ -172,7 +174,7 @@ describe('POST /text-chat', () => {
         usage: { promptTokens: expect.any(Number), completionTokens: estimateTokens(REPLY) },
       }),
     });
-    expect(body.assistantMessage.usage.promptTokens).toBeGreaterThan(100);
+    expect(body.assistantMessage.usage?.promptTokens).toBeGreaterThan(100);
     expect((await answerRow(body.assistantMessage.id))?.status).toBe('complete');
   });
 
@@ -182,7 +184,9 @@ describe('POST /text-chat', () => {
       .set({ healthProfile: { allergies: ['青霉素'], conditions: ['高血压'], medications: ['氨氯地平'] } })
       .where(eq(users.id, alice.userId));
     secrets.add('青霉素').add('氨氯地平');
-    const c = (await h.call('POST', '/conversations', { token: alice.token, body: { title: 't' } })).json;
+    const c = (
+      await h.call<Conversation>('POST', '/conversations', { token: alice.token, body: { title: 't' } })
+    ).json;
     // 30 CJK characters cost 34 tokens: a budget of 100 holds the newest two.
     const texts = ['一', '二', '三', '四'].map((ch) => ch.repeat(30));
     let role: 'user' | 'assistant' = 'user';
@@ -212,9 +216,9 @@ describe('POST /text-chat', () => {
     mock.enqueue({ reply: '好的' });
     const s = await readSse(await post(alice, { conversationId: c.id, content: '那我该怎么办' }));
     expect(s.names.at(-1)).toBe('done');
-    expect(s.events[0]?.data.conversationId).toBe(c.id);
+    expect(dataOf(s.events[0], 'meta').conversationId).toBe(c.id);
 
-    const sent: Json[] = (mock.requests[0]?.body as Json)?.messages ?? [];
+    const sent = (mock.requests[0]?.body as ChatCompletionCreateParams | undefined)?.messages ?? [];
     expect(sent[0].role).toBe('system');
     expect(sent[0].content).toContain('青霉素');
     expect(sent[0].content).toContain('氨氯地平');
@@ -230,20 +234,20 @@ describe('POST /text-chat', () => {
   it('triages an emergency without asking the model', async () => {
     const s = await readSse(await post(alice, { content: '我胸口剧痛、出冷汗' }));
     expect(s.names).toEqual(['meta', 'triage', 'delta', 'done']);
-    const triage = s.events[1]?.data;
+    const triage = dataOf(s.events[1], 'triage');
     expect(triage).toMatchObject({
       level: 'emergency',
       actions: [expect.objectContaining({ type: 'call', number: '120' })],
     });
-    expect(s.events[2]?.data.text).toBe(triage.message);
+    expect(dataOf(s.events[2], 'delta').text).toBe(triage.message);
     expect(s.events[3]?.data).toMatchObject({ finishReason: 'triage' });
     expect(s.events[3]?.data).not.toHaveProperty('disclaimer');
     expect(mock.requests).toHaveLength(0);
 
-    const row = await answerRow(s.events[0]?.data.assistantMessageId);
+    const row = await answerRow(dataOf(s.events[0], 'meta').assistantMessageId);
     expect(row).toMatchObject({ status: 'complete', aiGenerated: false, content: triage.message, triage });
 
-    const json = await (
+    const json: ChatResult = await (
       await post(alice, { content: '胸口剧痛、出冷汗' }, { query: '?stream=false' })
     ).json();
     expect(json.assistantMessage).toMatchObject({ triage: { level: 'emergency' }, aiGenerated: false });
@@ -257,7 +261,7 @@ describe('POST /text-chat', () => {
       const s = await readSse(await post(alice, { content: '血压高吃什么' }));
       expect(s.names).toEqual(['meta', 'error']);
       expect(s.events[1]?.data).toMatchObject({ code: 'UPSTREAM_ERROR', message: expect.any(String) });
-      const meta = s.events[0]?.data;
+      const meta = dataOf(s.events[0], 'meta');
       const rows = await rowsOf(meta.conversationId);
       expect(rows.map((r) => [r.role, r.status, r.content])).toEqual([
         ['user', 'complete', '血压高吃什么'],
@@ -279,8 +283,8 @@ describe('POST /text-chat', () => {
         const s = await readSse(await post(alice, { content: '发烧三天了' }));
         expect(Date.now() - started).toBeLessThan(2_000);
         expect(s.names).toEqual(['meta', 'error']);
-        expect(s.events[1]?.data.code).toBe('UPSTREAM_TIMEOUT');
-        expect((await answerRow(s.events[0]?.data.assistantMessageId))?.status).toBe('error');
+        expect(dataOf(s.events[1], 'error').code).toBe('UPSTREAM_TIMEOUT');
+        expect((await answerRow(dataOf(s.events[0], 'meta').assistantMessageId))?.status).toBe('error');
         await until(() => mock.requests[0]?.aborted);
       }
     });
@@ -289,8 +293,8 @@ describe('POST /text-chat', () => {
       mock.enqueue({ reply: REPLY, chunkSize: 4, chunkDelayMs: 5_000 });
       const s = await readSse(await post(alice, { content: '咳嗽怎么办' }));
       expect(s.names).toEqual(['meta', 'delta', 'error']);
-      expect(s.events[2]?.data.code).toBe('UPSTREAM_TIMEOUT');
-      const row = await answerRow(s.events[0]?.data.assistantMessageId);
+      expect(dataOf(s.events[2], 'error').code).toBe('UPSTREAM_TIMEOUT');
+      const row = await answerRow(dataOf(s.events[0], 'meta').assistantMessageId);
       expect(row).toMatchObject({ status: 'incomplete', content: REPLY.slice(0, 4), aiGenerated: true });
       await until(() => mock.requests[0]?.aborted);
     });
@@ -301,18 +305,20 @@ describe('POST /text-chat', () => {
       expect(s.names).toEqual(['meta', 'delta', 'delta', 'delta', 'error']);
       expect(s.events[4]?.data).toMatchObject({
         code: 'UPSTREAM_ERROR',
-        assistantMessageId: s.events[0]?.data.assistantMessageId,
+        assistantMessageId: dataOf(s.events[0], 'meta').assistantMessageId,
       });
-      const row = await answerRow(s.events[0]?.data.assistantMessageId);
+      const row = await answerRow(dataOf(s.events[0], 'meta').assistantMessageId);
       expect(row).toMatchObject({
         status: 'incomplete',
         content: REPLY.slice(0, 12),
         completionTokens: estimateTokens(REPLY.slice(0, 12)),
       });
-      const listed = await h.call('GET', `/conversations/${s.events[0]?.data.conversationId}/messages`, {
-        token: alice.token,
-      });
-      expect(listed.json.items.map((m: Json) => m.status)).toEqual(['complete', 'incomplete']);
+      const listed = await h.call<Page<Message>>(
+        'GET',
+        `/conversations/${dataOf(s.events[0], 'meta').conversationId}/messages`,
+        { token: alice.token },
+      );
+      expect(listed.json.items.map((m) => m.status)).toEqual(['complete', 'incomplete']);
     });
 
     it('the client going away does not stop the answer: it is written to its end and stored complete', async () => {
@@ -320,15 +326,17 @@ describe('POST /text-chat', () => {
       const ac = new AbortController();
       const res = await post(alice, { content: '腰疼怎么办' }, { signal: ac.signal });
       let deltas = 0;
-      let meta: Json;
+      let meta: ChatMeta | undefined;
       await readSse(res, (e) => {
         if (e.event === 'meta') meta = e.data;
         if (e.event === 'delta') deltas++;
         if (deltas === 3) ac.abort();
         return deltas === 3;
       }).catch(() => undefined);
+      const seen = meta;
+      if (!seen) throw new Error('no meta event');
       const row = await until(async () => {
-        const r = await answerRow(meta.assistantMessageId);
+        const r = await answerRow(seen.assistantMessageId);
         return r && r.status !== 'streaming' ? r : undefined;
       }, 10_000);
       expect(row.status).toBe('complete');
@@ -350,15 +358,15 @@ describe('POST /text-chat', () => {
       expect(again.events[0]?.data).toEqual(first.events[0]?.data);
       expect(textOf(again)).toBe(REPLY);
       expect(again.events[2]?.data).toEqual(first.events.at(-1)?.data);
-      const json = await (
+      const json: ChatResult = await (
         await post(alice, { content: '失眠怎么办' }, { headers: key, query: '?stream=false' })
       ).json();
       expect(json.assistantMessage).toMatchObject({
-        id: first.events[0]?.data.assistantMessageId,
+        id: dataOf(first.events[0], 'meta').assistantMessageId,
         content: REPLY,
       });
       expect(mock.requests).toHaveLength(1);
-      expect(await rowsOf(first.events[0]?.data.conversationId)).toHaveLength(2);
+      expect(await rowsOf(dataOf(first.events[0], 'meta').conversationId)).toHaveLength(2);
 
       const other = await post(alice, { content: '换个问题' }, { headers: key });
       expect(other.status).toBe(422);
@@ -399,7 +407,9 @@ describe('POST /text-chat', () => {
 
   describe('refusals before the stream are plain JSON envelopes', () => {
     it('another user’s conversation is 404 and nothing is stored or asked', async () => {
-      const c = (await h.call('POST', '/conversations', { token: alice.token, body: { title: 'a' } })).json;
+      const c = (
+        await h.call<Conversation>('POST', '/conversations', { token: alice.token, body: { title: 'a' } })
+      ).json;
       for (const query of ['', '?stream=false']) {
         const r = await post(bob, { conversationId: c.id, content: '看看别人的' }, { query });
         expect(r.status).toBe(404);
@@ -468,7 +478,10 @@ describe('POST /text-chat with SDK retries', () => {
   it('a 5xx before streaming is retried once, and the answer completes', async () => {
     const u = await h.user('retry');
     mock.enqueue({ status: 503 }, { reply: REPLY });
-    const r = await h.call('POST', '/text-chat?stream=false', { token: u.token, body: { content: '牙疼' } });
+    const r = await h.call<ChatResult>('POST', '/text-chat?stream=false', {
+      token: u.token,
+      body: { content: '牙疼' },
+    });
     expect(r.status).toBe(200);
     expect(r.json.assistantMessage).toMatchObject({ content: REPLY, status: 'complete' });
     expect(mock.requests).toHaveLength(2);

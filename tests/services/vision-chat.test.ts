@@ -3,16 +3,18 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { eq } from 'drizzle-orm';
+import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Message as ApiMessage, ChatResult, Page, VisionChatRequest } from '../../client/index.js';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import type { LocalServer } from '../../dev/server.js';
 import type { Db } from '../../lib/db/index.js';
 import { files, messages } from '../../lib/db/schema.js';
 import { objectKey } from '../../lib/storage/types.js';
-import { createHarness, type Harness, type Json } from '../helpers/harness.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
 import { type Api, apiClient, pngImage, postForm, type Ticket, uploadImage } from '../helpers/images.js';
-import { readSse, textOf } from '../helpers/sse.js';
+import { dataOf, readSse, textOf } from '../helpers/sse.js';
 import { startTestStorage, type TestStorage } from '../helpers/storage.js';
 
 const REPLY = '图片中皮肤有轻度发红，建议保持清洁干燥，如加重请就医。';
@@ -43,10 +45,10 @@ async function setup(mock: MockLlm, s3: TestStorage, extra: Record<string, strin
 
 /** The image_url parts of the last user message the model received. */
 function imageUrlsSent(mock: MockLlm): string[] {
-  const body = mock.requests.at(-1)?.body as Json;
+  const body = mock.requests.at(-1)?.body as ChatCompletionCreateParams | undefined;
   const last = body?.messages?.at(-1);
   if (!Array.isArray(last?.content)) return [];
-  return last.content.filter((p: Json) => p.type === 'image_url').map((p: Json) => p.image_url.url as string);
+  return last.content.flatMap((p) => (p.type === 'image_url' ? [p.image_url.url] : []));
 }
 
 describe('POST /vision-chat (images as data URLs)', () => {
@@ -74,7 +76,7 @@ describe('POST /vision-chat (images as data URLs)', () => {
   });
   beforeEach(() => mock.reset());
 
-  const chat = (u: Pick<User, 'token'>, body: Json, query = '') =>
+  const chat = (u: Pick<User, 'token'>, body: Partial<VisionChatRequest>, query = '') =>
     fetch(`${server.url}/api/v1/vision-chat${query}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${u.token}` },
@@ -107,11 +109,11 @@ describe('POST /vision-chat (images as data URLs)', () => {
     expect(textOf(s)).toBe(REPLY);
 
     expect(mock.requests).toHaveLength(1);
-    const sent = mock.requests[0]?.body as Json;
+    const sent = mock.requests[0]?.body as ChatCompletionCreateParams;
     expect(sent.model).toBe('mock-vision');
     const last = sent.messages.at(-1);
-    expect(last.role).toBe('user');
-    expect(last.content).toContainEqual({ type: 'text', text: QUESTION });
+    expect(last?.role).toBe('user');
+    expect(last?.content).toContainEqual({ type: 'text', text: QUESTION });
     const urls = imageUrlsSent(mock);
     expect(urls).toHaveLength(2);
     // Each is the stored, checked image, in the order given.
@@ -130,13 +132,13 @@ describe('POST /vision-chat (images as data URLs)', () => {
     }
 
     // The question keeps its images; the images now belong to the conversation.
-    const meta = s.events[0]?.data;
+    const meta = dataOf(s.events[0], 'meta');
     const [question] = await db.select().from(messages).where(eq(messages.id, meta.userMessageId));
     expect(question?.imageIds).toEqual([a, b]);
     const rows = await db.select().from(files).where(eq(files.conversationId, meta.conversationId));
     expect(rows.map((r) => r.id).sort()).toEqual([a, b].sort());
-    const listed = await alice.api('GET', `/conversations/${meta.conversationId}/messages`);
-    expect((listed.json.items as Json[])[0]).toMatchObject({ role: 'user', imageIds: [a, b] });
+    const listed = await alice.api<Page<ApiMessage>>('GET', `/conversations/${meta.conversationId}/messages`);
+    expect(listed.json.items[0]).toMatchObject({ role: 'user', imageIds: [a, b] });
   });
 
   it('stream=false answers one JSON document', async () => {
@@ -144,7 +146,7 @@ describe('POST /vision-chat (images as data URLs)', () => {
     mock.enqueue({ reply: REPLY });
     const res = await chat(alice, { content: QUESTION, imageIds: [a] }, '?stream=false');
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body: ChatResult = await res.json();
     expect(body).toMatchObject({
       userMessage: { role: 'user', imageIds: [a] },
       assistantMessage: { role: 'assistant', content: REPLY, model: 'mock-vision', status: 'complete' },
@@ -168,10 +170,10 @@ describe('POST /vision-chat (images as data URLs)', () => {
       });
     const first = await send();
     expect(first.status).toBe(200);
-    const firstBody = await first.json();
+    const firstBody: ChatResult = await first.json();
     const retry = await send();
     expect(retry.status).toBe(200);
-    const retryBody = await retry.json();
+    const retryBody: ChatResult = await retry.json();
     expect(retryBody.conversationId).toBe(firstBody.conversationId);
     expect(retryBody.assistantMessage.id).toBe(firstBody.assistantMessage.id);
     expect(mock.requests).toHaveLength(1);
@@ -180,7 +182,9 @@ describe('POST /vision-chat (images as data URLs)', () => {
   it('continues a conversation with an image already in it, not with another conversation’s', async () => {
     const a = await ready(alice);
     mock.enqueue({ reply: REPLY }, { reply: REPLY });
-    const first = await (await chat(alice, { content: QUESTION, imageIds: [a] }, '?stream=false')).json();
+    const first: ChatResult = await (
+      await chat(alice, { content: QUESTION, imageIds: [a] }, '?stream=false')
+    ).json();
     const again = await chat(
       alice,
       { conversationId: first.conversationId, content: '那需要涂药吗？', imageIds: [a] },
@@ -271,7 +275,9 @@ describe('POST /vision-chat (images as data URLs)', () => {
   it('deleting the conversation removes its images from storage', async () => {
     const a = await ready(alice);
     mock.enqueue({ reply: REPLY });
-    const body = await (await chat(alice, { content: QUESTION, imageIds: [a] }, '?stream=false')).json();
+    const body: ChatResult = await (
+      await chat(alice, { content: QUESTION, imageIds: [a] }, '?stream=false')
+    ).json();
     expect(await s3.keys(objectKey(alice.userId, a))).toHaveLength(1);
     expect((await alice.api('DELETE', `/conversations/${body.conversationId}`)).status).toBe(204);
     expect(await s3.keys(objectKey(alice.userId, a))).toEqual([]);

@@ -2,11 +2,23 @@
 // extraction (a report, not a report, broken JSON, a 500), nothing stored on failure, ownership,
 // the list, delete, and the trend query.
 import { eq } from 'drizzle-orm';
+import type {
+  ChatCompletionContentPart,
+  ChatCompletionCreateParams,
+} from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type {
+  CreateLabReportRequest,
+  ErrorEnvelope,
+  Indicator,
+  LabReport,
+  Member,
+  Page,
+} from '../../client/index.js';
 import { type MockLlm, SAMPLE_LAB_REPORT, startMockLlm } from '../../dev/mock-llm/index.js';
 import type { Db } from '../../lib/db/index.js';
 import { files, labReports, labResults, usageDaily } from '../../lib/db/schema.js';
-import { createHarness, type Harness, type Json } from '../helpers/harness.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
 import { startTestStorage, type TestStorage } from '../helpers/storage.js';
 import { seedFile } from '../helpers/user-data.js';
 
@@ -44,9 +56,12 @@ afterAll(async () => {
 beforeEach(() => mock.reset());
 
 const image = async (u: U) => (await seedFile(h, u.userId, { purpose: 'chat-image' })).id;
-const read = (u: U, body: Json) => h.call('POST', '/records/lab-reports', { token: u.token, body });
+/** T: the report (201), or the ErrorEnvelope of a refusal. */
+const read = <T = LabReport>(u: U, body: CreateLabReportRequest) =>
+  h.call<T>('POST', '/records/lab-reports', { token: u.token, body });
 const reportsOf = async (userId: string) => db.select().from(labReports).where(eq(labReports.userId, userId));
-const report = (takenAt: string, items: Json[]) =>
+/** What the model answers: its items as it writes them (unchecked by the test). */
+const report = (takenAt: string, items: Record<string, unknown>[]) =>
   JSON.stringify({ isLabReport: true, takenAt, institution: '某医院', items });
 
 describe('POST /records/lab-reports against the stand-in', () => {
@@ -76,11 +91,11 @@ describe('POST /records/lab-reports against the stand-in', () => {
     expect(r.json.items[4]).toMatchObject({ code: 'HDL-C', referenceRange: { low: 1.04, high: null } });
 
     expect(mock.requests).toHaveLength(1);
-    const sent = mock.requests[0]?.body as Json;
+    const sent = mock.requests[0]?.body as ChatCompletionCreateParams;
     expect(sent.model).toBe('mock-vision');
     expect(sent.response_format).toEqual({ type: 'json_object' });
     expect(sent.stream).toBeFalsy();
-    const parts = sent.messages.at(-1).content as Json[];
+    const parts = sent.messages.at(-1)?.content as ChatCompletionContentPart[];
     expect(parts.filter((p) => p.type === 'image_url')).toHaveLength(2);
 
     // Stored: the report, its values in order, the images tied to it, the usage counted.
@@ -108,7 +123,7 @@ describe('POST /records/lab-reports against the stand-in', () => {
     const before = (await reportsOf(alice.userId)).length;
     mock.enqueue({ json: 'notreport' });
     const img = await image(alice);
-    const r = await read(alice, { imageIds: [img] });
+    const r = await read<ErrorEnvelope>(alice, { imageIds: [img] });
     expect(r.status).toBe(422);
     expect(r.json.error.code).toBe('UNPROCESSABLE');
     expect((await reportsOf(alice.userId)).length).toBe(before);
@@ -119,7 +134,7 @@ describe('POST /records/lab-reports against the stand-in', () => {
   it('broken JSON: 502 and nothing stored', async () => {
     const before = (await reportsOf(alice.userId)).length;
     mock.enqueue({ json: 'broken' });
-    const r = await read(alice, { imageIds: [await image(alice)] });
+    const r = await read<ErrorEnvelope>(alice, { imageIds: [await image(alice)] });
     expect(r.status).toBe(502);
     expect(r.json.error.code).toBe('UPSTREAM_ERROR');
     expect((await reportsOf(alice.userId)).length).toBe(before);
@@ -134,7 +149,7 @@ describe('POST /records/lab-reports against the stand-in', () => {
   it('the model answers 500: 502 and nothing stored', async () => {
     const before = (await reportsOf(alice.userId)).length;
     mock.enqueue({ status: 500 });
-    const r = await read(alice, { imageIds: [await image(alice)] });
+    const r = await read<ErrorEnvelope>(alice, { imageIds: [await image(alice)] });
     expect(r.status).toBe(502);
     expect(r.json.error.code).toBe('UPSTREAM_ERROR');
     expect((await reportsOf(alice.userId)).length).toBe(before);
@@ -145,7 +160,7 @@ describe('POST /records/lab-reports against the stand-in', () => {
     expect((await read(alice, { imageIds: [bobs] })).status).toBe(404);
     const pending = (await seedFile(h, alice.userId, { purpose: 'chat-image', status: 'pending' })).id;
     expect((await read(alice, { imageIds: [pending] })).status).toBe(422);
-    const m = await h.call('POST', '/users/me/members', {
+    const m = await h.call<Member>('POST', '/users/me/members', {
       token: bob.token,
       body: { name: '爸爸', relation: 'parent' },
     });
@@ -161,13 +176,13 @@ describe('reading, listing, deleting, trends', () => {
   const ids: string[] = [];
   beforeAll(async () => {
     carol = await h.user('rec-carol');
-    const kid = await h.call('POST', '/users/me/members', {
+    const kid = await h.call<Member>('POST', '/users/me/members', {
       token: carol.token,
       body: { name: '儿子', relation: 'child', gender: 'male', birthYear: 2015, guardianConsent: true },
     });
     kidId = kid.json.id;
     // Three of Carol's own reports, stored out of date order, and one of her son's.
-    const glu = (v: string, date: string, extra: Json[] = []) =>
+    const glu = (v: string, date: string, extra: Record<string, unknown>[] = []) =>
       report(date, [
         {
           name: '空腹血糖',
@@ -200,17 +215,23 @@ describe('reading, listing, deleting, trends', () => {
   });
 
   it('lists newest first with a cursor; a member’s separately', async () => {
-    const p1 = await h.call('GET', '/records/lab-reports?limit=2', { token: carol.token });
+    const p1 = await h.call<Page<LabReport>>('GET', '/records/lab-reports?limit=2', { token: carol.token });
     expect(p1.status).toBe(200);
-    expect(p1.json.items.map((r: Json) => r.id)).toEqual([ids[2], ids[1]]);
+    expect(p1.json.items.map((r) => r.id)).toEqual([ids[2], ids[1]]);
     expect(p1.json.nextCursor).toEqual(expect.any(String));
-    const p2 = await h.call('GET', `/records/lab-reports?limit=2&cursor=${p1.json.nextCursor}`, {
+    const p2 = await h.call<Page<LabReport>>(
+      'GET',
+      `/records/lab-reports?limit=2&cursor=${p1.json.nextCursor}`,
+      {
+        token: carol.token,
+      },
+    );
+    expect(p2.json.items.map((r) => r.id)).toEqual([ids[0]]);
+    expect(p2.json.nextCursor).toBeNull();
+    const kids = await h.call<Page<LabReport>>('GET', `/records/lab-reports?memberId=${kidId}`, {
       token: carol.token,
     });
-    expect(p2.json.items.map((r: Json) => r.id)).toEqual([ids[0]]);
-    expect(p2.json.nextCursor).toBeNull();
-    const kids = await h.call('GET', `/records/lab-reports?memberId=${kidId}`, { token: carol.token });
-    expect(kids.json.items.map((r: Json) => r.id)).toEqual([ids[3]]);
+    expect(kids.json.items.map((r) => r.id)).toEqual([ids[3]]);
     expect(kids.json.items[0].memberId).toBe(kidId);
     expect((await h.call('GET', '/records/lab-reports?cursor=nonsense', { token: carol.token })).status).toBe(
       400,
@@ -228,29 +249,37 @@ describe('reading, listing, deleting, trends', () => {
     expect((await h.call('GET', `/records/indicators?memberId=${kidId}`, { token: bob.token })).status).toBe(
       404,
     );
-    expect((await h.call('GET', '/records/lab-reports', { token: bob.token })).json.items).toEqual([]);
+    expect(
+      (await h.call<Page<LabReport>>('GET', '/records/lab-reports', { token: bob.token })).json.items,
+    ).toEqual([]);
     // Still there for Carol.
     expect((await h.call('GET', `/records/lab-reports/${id}`, { token: carol.token })).status).toBe(200);
   });
 
   it('each indicator over time, oldest first by the report’s date, per person', async () => {
-    const r = await h.call('GET', '/records/indicators', { token: carol.token });
+    const r = await h.call<{ items: Indicator[] }>('GET', '/records/indicators', { token: carol.token });
     expect(r.status).toBe(200);
-    const glu = r.json.items.find((i: Json) => i.code === 'GLU');
+    const glu = r.json.items.find((i) => i.code === 'GLU');
     expect(glu).toMatchObject({ code: 'GLU', name: '空腹血糖', unit: 'mmol/L' });
-    expect(glu.points).toEqual([
+    expect(glu?.points).toEqual([
       { at: '2026-03-15', value: 5.4, valueText: '5.4', flag: 'normal', reportId: ids[1] },
       { at: '2026-06-10', value: 6.3, valueText: '6.3', flag: 'high', reportId: ids[2] },
       { at: '2026-09-01', value: 7.2, valueText: '7.2', flag: 'high', reportId: ids[0] },
     ]);
-    const alt = r.json.items.find((i: Json) => i.code === 'ALT');
-    expect(alt.points.map((p: Json) => p.value)).toEqual([30]);
+    const alt = r.json.items.find((i) => i.code === 'ALT');
+    expect(alt?.points.map((p) => p.value)).toEqual([30]);
 
-    const only = await h.call('GET', '/records/indicators?code=ALT', { token: carol.token });
-    expect(only.json.items.map((i: Json) => i.code)).toEqual(['ALT']);
+    const only = await h.call<{ items: Indicator[] }>('GET', '/records/indicators?code=ALT', {
+      token: carol.token,
+    });
+    expect(only.json.items.map((i) => i.code)).toEqual(['ALT']);
     // The son's values are his own series.
-    const kid = await h.call('GET', `/records/indicators?memberId=${kidId}&code=GLU`, { token: carol.token });
-    expect(kid.json.items[0].points.map((p: Json) => p.value)).toEqual([4.8]);
+    const kid = await h.call<{ items: Indicator[] }>(
+      'GET',
+      `/records/indicators?memberId=${kidId}&code=GLU`,
+      { token: carol.token },
+    );
+    expect(kid.json.items[0].points.map((p) => p.value)).toEqual([4.8]);
   });
 
   it('deleting a report removes its values, images and objects; it leaves the trend', async () => {
@@ -266,7 +295,9 @@ describe('reading, listing, deleting, trends', () => {
       .where(eq(files.id, img?.id ?? ''));
     expect(after?.status).toBe('deleted');
     expect(await (await h.rt.storage()).getBytes(img?.key ?? '', 1e6)).toBeNull();
-    const r = await h.call('GET', '/records/indicators?code=GLU', { token: carol.token });
-    expect(r.json.items[0].points.map((p: Json) => p.value)).toEqual([5.4, 7.2]);
+    const r = await h.call<{ items: Indicator[] }>('GET', '/records/indicators?code=GLU', {
+      token: carol.token,
+    });
+    expect(r.json.items[0].points.map((p) => p.value)).toEqual([5.4, 7.2]);
   });
 });

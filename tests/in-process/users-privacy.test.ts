@@ -2,14 +2,23 @@
 // finished by the retention job). In process on an embedded database with the local object store.
 import { eq, getTableColumns, getTableName, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorEnvelope, HealthProfile, User, UserExport } from '../../client/index.js';
 import { auditLog, deletionJobs, schema, systemLogs, users } from '../../lib/db/schema.js';
+import type { RetentionResult } from '../../lib/retention/index.js';
 import type { Storage } from '../../lib/storage/types.js';
 import { userPrefix } from '../../lib/storage/types.js';
-import { createHarness, type Harness, type Json } from '../helpers/harness.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
 import { startTestStorage, type TestStorage } from '../helpers/storage.js';
 import { PNG, seedFile, seedUserData } from '../helpers/user-data.js';
 
 type U = { token: string; refresh: string; userId: string };
+/** The export, with the fields of its rows these tests read named (the contract leaves rows open). */
+type Export = Omit<UserExport, 'user' | 'conversations' | 'messages' | 'files'> & {
+  user: Record<string, unknown> & { healthProfile: HealthProfile | null };
+  conversations: { id: string }[];
+  messages: (Record<string, unknown> & { id: string; conversationId: string; content: string })[];
+  files: { id: string; url: string; urlExpiresAt: string }[];
+};
 
 let s3: TestStorage;
 let h: Harness;
@@ -22,7 +31,8 @@ afterAll(async () => {
   await s3?.close();
 });
 
-const patch = (u: U, body: unknown) => h.call('PATCH', '/users/me', { token: u.token, body });
+/** T: the user (200), or the ErrorEnvelope of a refusal. */
+const patch = <T = User>(u: U, body: unknown) => h.call<T>('PATCH', '/users/me', { token: u.token, body });
 
 describe('PATCH /users/me', () => {
   let alice: U;
@@ -59,7 +69,7 @@ describe('PATCH /users/me', () => {
     expect(r2.json.nickname).toBe('小爱');
     const r3 = await patch(alice, { nickname: null, healthProfile: null, avatarFileId: null });
     expect(r3.status).toBe(200);
-    const me = await h.call('GET', '/users/me', { token: alice.token });
+    const me = await h.call<User>('GET', '/users/me', { token: alice.token });
     expect(me.json).toMatchObject({
       nickname: null,
       healthProfile: null,
@@ -99,7 +109,7 @@ describe('PATCH /users/me', () => {
       'too_big',
     ],
   ])('refuses %s with 400', async (_name, body, path, code) => {
-    const r = await patch(alice, body);
+    const r = await patch<ErrorEnvelope>(alice, body);
     expect(r.status).toBe(400);
     expect(r.json.error.code).toBe('BAD_REQUEST');
     expect(r.json.error.details).toContainEqual({ path, code });
@@ -112,19 +122,19 @@ describe('PATCH /users/me', () => {
 
   it('takes only the caller’s own, ready avatar upload', async () => {
     const bobs = await seedFile(h, bob.userId, { purpose: 'avatar' });
-    const other = await patch(alice, { avatarFileId: bobs.id });
+    const other = await patch<ErrorEnvelope>(alice, { avatarFileId: bobs.id });
     expect(other.status).toBe(404);
     expect(other.json.error.code).toBe('NOT_FOUND');
     expect((await patch(alice, { avatarFileId: 'no-such-file' })).status).toBe(404);
 
     const pending = await seedFile(h, alice.userId, { purpose: 'avatar', status: 'pending', put: false });
-    const notReady = await patch(alice, { avatarFileId: pending.id });
+    const notReady = await patch<ErrorEnvelope>(alice, { avatarFileId: pending.id });
     expect(notReady.status).toBe(422);
     expect(notReady.json.error.code).toBe('UNPROCESSABLE');
     const chatImage = await seedFile(h, alice.userId, { purpose: 'chat-image' });
     expect((await patch(alice, { avatarFileId: chatImage.id })).status).toBe(422);
 
-    const me = await h.call('GET', '/users/me', { token: alice.token });
+    const me = await h.call<User>('GET', '/users/me', { token: alice.token });
     expect(me.json.avatarFileId).not.toBe(bobs.id);
     const own = await seedFile(h, alice.userId, { purpose: 'avatar' });
     expect((await patch(alice, { avatarFileId: own.id })).json.avatarFileId).toBe(own.id);
@@ -153,7 +163,7 @@ describe('GET /users/me/export', () => {
       chunks++;
       text += decoder.decode(value, { stream: true });
     }
-    return { res, text, chunks, json: JSON.parse(text) as Json };
+    return { res, text, chunks, json: JSON.parse(text) as Export };
   };
 
   it('holds exactly the caller’s data, nobody else’s, with read URLs for stored files', async () => {
@@ -175,11 +185,11 @@ describe('GET /users/me/export', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
 
     expect(json.user).toMatchObject({ id: alice.userId, openid: 'dev:export-alice' });
-    expect(json.user.healthProfile.allergies).toEqual(['花生']);
+    expect(json.user.healthProfile?.allergies).toEqual(['花生']);
     expect(json.consents).toHaveLength(1);
-    expect(json.conversations.map((c: Json) => c.id).sort()).toEqual([...a.conversationIds].sort());
-    expect(json.messages.map((m: Json) => m.id).sort()).toEqual([...a.messageIds].sort());
-    expect(json.files.map((f: Json) => f.id).sort()).toEqual([...a.fileIds].sort());
+    expect(json.conversations.map((c) => c.id).sort()).toEqual([...a.conversationIds].sort());
+    expect(json.messages.map((m) => m.id).sort()).toEqual([...a.messageIds].sort());
+    expect(json.files.map((f) => f.id).sort()).toEqual([...a.fileIds].sort());
     expect(json.usage).toEqual([{ day: '2026-11-20', requests: 3, promptTokens: 30, completionTokens: 15 }]);
     expect(json.messages[1]).toMatchObject({
       role: 'assistant',
@@ -214,13 +224,11 @@ describe('GET /users/me/export', () => {
     });
     const { text, chunks, json } = await readExport(u);
     expect(json.messages).toHaveLength(510);
-    expect(new Set(json.messages.map((m: Json) => m.id)).size).toBe(510);
-    expect(json.messages.map((m: Json) => m.id).sort()).toEqual([...seeded.messageIds].sort());
+    expect(new Set(json.messages.map((m) => m.id)).size).toBe(510);
+    expect(json.messages.map((m) => m.id).sort()).toEqual([...seeded.messageIds].sort());
     // Sending order: each conversation's messages in the order they were written.
-    const first = json.messages.filter((m: Json) => m.conversationId === seeded.conversationIds[0]);
-    expect(first.map((m: Json) => m.content)).toEqual(
-      Array.from({ length: 170 }, (_, j) => `long message 0.${j}`),
-    );
+    const first = json.messages.filter((m) => m.conversationId === seeded.conversationIds[0]);
+    expect(first.map((m) => m.content)).toEqual(Array.from({ length: 170 }, (_, j) => `long message 0.${j}`));
     // Written as it was read: several pages, not one buffered document.
     expect(chunks).toBeGreaterThan(3);
     expect(text.length).toBeGreaterThan(10_000);
@@ -346,7 +354,9 @@ describe('DELETE /users/me', () => {
       expect((await s3.keys(userPrefix(carol.userId))).length).toBeGreaterThan(0);
 
       const admin = await h.login('privacy-admin');
-      const run = await h.call('GET', '/logs/retention', { token: admin.token });
+      const run = await h.call<{ ranAt: string; tasks: RetentionResult[] }>('GET', '/logs/retention', {
+        token: admin.token,
+      });
       expect(run.status).toBe(200);
       expect(run.json.tasks).toContainEqual({ name: 'deletion-jobs', ok: true, removed: 1 });
     } finally {

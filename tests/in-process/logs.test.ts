@@ -3,6 +3,13 @@
 // log's append-only guarantee, role-change auditing and the retention job.
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  AuditEntry,
+  ErrorEnvelope,
+  Page,
+  PostLogsResponse,
+  SystemLogEntry,
+} from '../../client/index.js';
 import {
   auditLog,
   conversations,
@@ -13,15 +20,17 @@ import {
   systemLogs,
   users,
 } from '../../lib/db/schema.js';
-import { resumeDeletions, runRetention } from '../../lib/retention/index.js';
+import { type RetentionResult, resumeDeletions, runRetention } from '../../lib/retention/index.js';
 import type { Storage } from '../../lib/storage/types.js';
 import { userPrefix } from '../../lib/storage/types.js';
 import { beginDeletion } from '../../lib/users/deletion.js';
-import { createHarness, type Harness, type Json } from '../helpers/harness.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
 import { startTestStorage, type TestStorage } from '../helpers/storage.js';
 import { seedUserData } from '../helpers/user-data.js';
 
 type U = { token: string; refresh: string; userId: string };
+/** GET /logs/retention (the cron job): when it ran and each task's result. */
+type RetentionRun = { ranAt: string; tasks: RetentionResult[] };
 
 describe('logs', () => {
   let h: Harness;
@@ -36,8 +45,9 @@ describe('logs', () => {
   });
   afterAll(() => h.close());
 
-  const post = (u: U | undefined, body: unknown, headers?: Record<string, string>) =>
-    h.call('POST', '/logs', { ...(u ? { token: u.token } : {}), body, ...(headers ? { headers } : {}) });
+  /** T: the count accepted (202), or the ErrorEnvelope of a refusal. */
+  const post = <T = PostLogsResponse>(u: U | undefined, body: unknown, headers?: Record<string, string>) =>
+    h.call<T>('POST', '/logs', { ...(u ? { token: u.token } : {}), body, ...(headers ? { headers } : {}) });
 
   describe('POST /logs', () => {
     it('stores the entries under the caller, scrubbed, with the request id', async () => {
@@ -91,7 +101,7 @@ describe('logs', () => {
       ['a context that is not an object', { entries: [{ level: 'info', message: 'x', context: 'text' }] }],
       ['a bad time', { entries: [{ level: 'info', message: 'x', at: 'yesterday' }] }],
     ])('refuses %s with 400', async (_name, body) => {
-      const r = await post(alice, body);
+      const r = await post<ErrorEnvelope>(alice, body);
       expect(r.status).toBe(400);
       expect(r.json.error.code).toBe('BAD_REQUEST');
     });
@@ -114,7 +124,7 @@ describe('logs', () => {
       '%s: 401 without a token, 403 FORBIDDEN for a non-admin',
       async (path) => {
         expect((await h.call('GET', path)).status).toBe(401);
-        const r = await h.call('GET', path, { token: alice.token });
+        const r = await h.call<ErrorEnvelope>('GET', path, { token: alice.token });
         expect(r.status).toBe(403);
         expect(r.json.error.code).toBe('FORBIDDEN');
         expect((await h.call('GET', path, { token: admin.token })).status).toBe(200);
@@ -129,7 +139,9 @@ describe('logs', () => {
       expect(ok.status).toBe(200);
       const missing = await h.call('GET', '/users/nope', { headers: { 'x-request-id': 'persist-404-0001' } });
       expect(missing.status).toBe(404);
-      const r = await h.call('GET', '/logs?requestId=persist-me-0001', { token: admin.token });
+      const r = await h.call<Page<SystemLogEntry>>('GET', '/logs?requestId=persist-me-0001', {
+        token: admin.token,
+      });
       expect(r.json.items).toEqual([
         {
           id: expect.any(String),
@@ -147,7 +159,9 @@ describe('logs', () => {
           context: { fn: 'users' },
         },
       ]);
-      const r404 = await h.call('GET', '/logs?requestId=persist-404-0001', { token: admin.token });
+      const r404 = await h.call<Page<SystemLogEntry>>('GET', '/logs?requestId=persist-404-0001', {
+        token: admin.token,
+      });
       expect(r404.json.items).toMatchObject([
         { level: 'warn', status: 404, errorCode: 'NOT_FOUND', userId: null },
       ]);
@@ -159,26 +173,40 @@ describe('logs', () => {
         { entries: [{ level: 'warn', message: 'bob warned' }] },
         { 'x-request-id': 'filter-bob-0001' },
       );
-      const byUser = await h.call('GET', `/logs?userId=${bob.userId}&level=warn`, { token: admin.token });
+      const byUser = await h.call<Page<SystemLogEntry>>('GET', `/logs?userId=${bob.userId}&level=warn`, {
+        token: admin.token,
+      });
       expect(byUser.status).toBe(200);
       expect(byUser.json.items.length).toBeGreaterThan(0);
       for (const i of byUser.json.items) expect(i).toMatchObject({ userId: bob.userId, level: 'warn' });
-      expect(byUser.json.items.map((i: Json) => i.message)).toContain('bob warned');
+      expect(byUser.json.items.map((i) => i.message)).toContain('bob warned');
 
-      const byRoute = await h.call('GET', `/logs?route=${encodeURIComponent('/api/v1/users/me')}&limit=100`, {
-        token: admin.token,
-      });
+      const byRoute = await h.call<Page<SystemLogEntry>>(
+        'GET',
+        `/logs?route=${encodeURIComponent('/api/v1/users/me')}&limit=100`,
+        {
+          token: admin.token,
+        },
+      );
       expect(byRoute.json.items.length).toBeGreaterThan(0);
       for (const i of byRoute.json.items) expect(i.route).toBe('/api/v1/users/me');
 
       const future = new Date(Date.now() + 3_600_000).toISOString();
-      const none = await h.call('GET', `/logs?since=${encodeURIComponent(future)}`, { token: admin.token });
-      expect(none.json).toEqual({ items: [], nextCursor: null });
-      const past = await h.call('GET', `/logs?until=2000-01-01T00:00:00Z`, { token: admin.token });
-      expect(past.json.items).toEqual([]);
-      const all = await h.call('GET', '/logs?requestId=filter-bob-0001&since=2000-01-01T00:00:00Z', {
+      const none = await h.call<Page<SystemLogEntry>>('GET', `/logs?since=${encodeURIComponent(future)}`, {
         token: admin.token,
       });
+      expect(none.json).toEqual({ items: [], nextCursor: null });
+      const past = await h.call<Page<SystemLogEntry>>('GET', `/logs?until=2000-01-01T00:00:00Z`, {
+        token: admin.token,
+      });
+      expect(past.json.items).toEqual([]);
+      const all = await h.call<Page<SystemLogEntry>>(
+        'GET',
+        '/logs?requestId=filter-bob-0001&since=2000-01-01T00:00:00Z',
+        {
+          token: admin.token,
+        },
+      );
       expect(all.json.items.length).toBeGreaterThan(0);
     });
 
@@ -194,14 +222,14 @@ describe('logs', () => {
         insert into system_logs (at, level, source, request_id, message)
         select timestamptz '2026-01-01 00:00:00.000100+00', 'info', 'server', 'page-test-0001', 'tie ' || g
         from generate_series(1, 3) g`);
-      const seen: string[] = [];
+      const seen: (string | null)[] = [];
       let cursor: string | null = null;
       let pages = 0;
       do {
         const q: string = `/logs?requestId=page-test-0001&limit=10${cursor ? `&cursor=${cursor}` : ''}`;
-        const r = await h.call('GET', q, { token: admin.token });
+        const r = await h.call<Page<SystemLogEntry>>('GET', q, { token: admin.token });
         expect(r.status).toBe(200);
-        seen.push(...r.json.items.map((i: Json) => i.message));
+        seen.push(...r.json.items.map((i) => i.message));
         cursor = r.json.nextCursor;
         pages++;
       } while (cursor && pages < 10);
@@ -215,21 +243,25 @@ describe('logs', () => {
     });
 
     it('clamps limit and refuses a forged cursor', async () => {
-      const big = await h.call('GET', '/logs?limit=1000', { token: admin.token });
+      const big = await h.call<Page<SystemLogEntry>>('GET', '/logs?limit=1000', { token: admin.token });
       expect(big.status).toBe(200);
       expect(big.json.items.length).toBeLessThanOrEqual(100);
-      const one = await h.call('GET', '/logs?limit=0', { token: admin.token });
+      const one = await h.call<Page<SystemLogEntry>>('GET', '/logs?limit=0', { token: admin.token });
       expect(one.json.items).toHaveLength(1);
       for (const cursor of ['nonsense', Buffer.from('["x",1]').toString('base64url')]) {
-        const r = await h.call('GET', `/logs?cursor=${cursor}`, { token: admin.token });
+        const r = await h.call<Page<SystemLogEntry>>('GET', `/logs?cursor=${cursor}`, { token: admin.token });
         expect(r.status).toBe(400);
       }
-      expect((await h.call('GET', '/logs?level=loud', { token: admin.token })).status).toBe(400);
-      expect((await h.call('GET', '/logs?since=yesterday', { token: admin.token })).status).toBe(400);
+      expect(
+        (await h.call<Page<SystemLogEntry>>('GET', '/logs?level=loud', { token: admin.token })).status,
+      ).toBe(400);
+      expect(
+        (await h.call<Page<SystemLogEntry>>('GET', '/logs?since=yesterday', { token: admin.token })).status,
+      ).toBe(400);
     });
 
     it('records an admin read of a user’s log entries', async () => {
-      const r = await h.call('GET', `/logs?userId=${alice.userId}`, {
+      const r = await h.call<Page<SystemLogEntry>>('GET', `/logs?userId=${alice.userId}`, {
         token: admin.token,
         headers: { 'x-request-id': 'admin-read-0001' },
       });
@@ -243,11 +275,11 @@ describe('logs', () => {
     it('lists audit records with filters and a cursor, in the contract’s shape', async () => {
       for (let i = 0; i < 3; i++) await h.login('audit-subject');
       const subject = await h.login('audit-subject');
-      const seen: Json[] = [];
+      const seen: AuditEntry[] = [];
       let cursor: string | null = null;
       do {
         const q: string = `/logs/audit?action=user.login&actorId=${subject.userId}&limit=3${cursor ? `&cursor=${cursor}` : ''}`;
-        const r = await h.call('GET', q, { token: admin.token });
+        const r = await h.call<Page<AuditEntry>>('GET', q, { token: admin.token });
         expect(r.status).toBe(200);
         seen.push(...r.json.items);
         cursor = r.json.nextCursor;
@@ -261,9 +293,13 @@ describe('logs', () => {
       }
       const ids = seen.map((i) => Number(i.id));
       expect(ids).toEqual([...ids].sort((a, b) => b - a));
-      const since = await h.call('GET', `/logs/audit?actorId=${subject.userId}&since=2999-01-01T00:00:00Z`, {
-        token: admin.token,
-      });
+      const since = await h.call<Page<AuditEntry>>(
+        'GET',
+        `/logs/audit?actorId=${subject.userId}&since=2999-01-01T00:00:00Z`,
+        {
+          token: admin.token,
+        },
+      );
       expect(since.json.items).toEqual([]);
       // Looking up one person's activity is itself on the record.
       const reads = await h.db.db
@@ -393,18 +429,18 @@ describe('retention job', () => {
     expect((await h.call('GET', '/logs/retention')).status).toBe(401);
     expect(
       (
-        await h.call('GET', '/logs/retention', {
+        await h.call<RetentionRun>('GET', '/logs/retention', {
           headers: { authorization: 'Bearer wrong-secret-wrong-secret' },
         })
       ).status,
     ).toBe(401);
     // With a secret configured, even an admin's token is not the secret.
-    expect((await h.call('GET', '/logs/retention', { token: admin.token })).status).toBe(401);
-    const ok = await h.call('GET', '/logs/retention', {
+    expect((await h.call<RetentionRun>('GET', '/logs/retention', { token: admin.token })).status).toBe(401);
+    const ok = await h.call<RetentionRun>('GET', '/logs/retention', {
       headers: { authorization: `Bearer ${CRON_SECRET}` },
     });
     expect(ok.status).toBe(200);
-    expect(ok.json.tasks.map((t: Json) => t.name)).toEqual([
+    expect(ok.json.tasks.map((t) => t.name)).toEqual([
       'deletion-jobs',
       'conversations',
       'system-logs',
@@ -443,7 +479,7 @@ describe('retention job', () => {
     const staleImage = stale.keys[0] ?? '';
     expect(await s3.keys(userPrefix(u.userId))).toContain(staleImage);
 
-    const run = await h.call('GET', '/logs/retention', {
+    const run = await h.call<RetentionRun>('GET', '/logs/retention', {
       headers: { authorization: `Bearer ${CRON_SECRET}` },
     });
     expect(run.status).toBe(200);
@@ -508,9 +544,9 @@ describe('retention job without CRON_SECRET (development)', () => {
   it('runs for an admin only', async () => {
     expect((await h.call('GET', '/logs/retention')).status).toBe(401);
     const user = await h.login('dev-user');
-    const refused = await h.call('GET', '/logs/retention', { token: user.token });
+    const refused = await h.call<RetentionRun>('GET', '/logs/retention', { token: user.token });
     expect(refused.status).toBe(403);
     const admin = await h.login('dev-admin');
-    expect((await h.call('GET', '/logs/retention', { token: admin.token })).status).toBe(200);
+    expect((await h.call<RetentionRun>('GET', '/logs/retention', { token: admin.token })).status).toBe(200);
   });
 });

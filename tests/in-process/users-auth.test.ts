@@ -1,6 +1,7 @@
 // Sign-in, tokens and the HTTP kit, in process on an embedded database.
 import { decodeJwt, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConsentList, ErrorEnvelope, LoginResponse, TokenPair, User } from '../../client/index.js';
 import { startWechatStub, type WechatStub } from '../../dev/wechat-stub/index.js';
 import { createHarness, type Harness, testEnv } from '../helpers/harness.js';
 
@@ -19,7 +20,7 @@ describe('dev sign-in and the HTTP kit', () => {
   afterAll(() => h.close());
 
   it('signs in with dev:<name> and reads the profile', async () => {
-    const r = await h.call('POST', '/users/login', { body: { code: 'dev:alice' } });
+    const r = await h.call<LoginResponse>('POST', '/users/login', { body: { code: 'dev:alice' } });
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ expiresIn: 900, user: { nickname: 'alice', role: 'user' } });
     const me = await h.call('GET', '/users/me', { token: r.json.accessToken });
@@ -29,7 +30,7 @@ describe('dev sign-in and the HTTP kit', () => {
       nickname: 'alice',
       consent: { required: true, acceptedVersion: null },
     });
-    const again = await h.call('POST', '/users/login', { body: { code: 'dev:alice' } });
+    const again = await h.call<LoginResponse>('POST', '/users/login', { body: { code: 'dev:alice' } });
     expect(again.json.user.id).toBe(r.json.user.id);
   });
 
@@ -43,7 +44,7 @@ describe('dev sign-in and the HTTP kit', () => {
 
   it('rotates refresh tokens and revokes the family when a spent one comes back', async () => {
     const a = await h.login('rotator');
-    const r1 = await h.call('POST', '/users/refresh', { body: { refreshToken: a.refresh } });
+    const r1 = await h.call<TokenPair>('POST', '/users/refresh', { body: { refreshToken: a.refresh } });
     expect(r1.status).toBe(200);
     expect(r1.json.refreshToken).not.toBe(a.refresh);
     expect((await h.call('GET', '/users/me', { token: r1.json.accessToken })).status).toBe(200);
@@ -75,7 +76,7 @@ describe('dev sign-in and the HTTP kit', () => {
 
     it('a reused refresh token revokes the family: every access token of it is refused', async () => {
       const a = await h.login('ended-by-reuse');
-      const r1 = await h.call('POST', '/users/refresh', { body: { refreshToken: a.refresh } });
+      const r1 = await h.call<TokenPair>('POST', '/users/refresh', { body: { refreshToken: a.refresh } });
       expect(r1.status).toBe(200);
       const newest: string = r1.json.accessToken;
       expect((await me(newest)).status).toBe(200);
@@ -194,11 +195,13 @@ describe('dev sign-in and the HTTP kit', () => {
     expect(malformed.status).toBe(400);
     expectEnvelope(malformed.json, 'BAD_REQUEST');
 
-    const extra = await h.call('POST', '/users/login', { body: { code: 'dev:x', role: 'admin' } });
+    const extra = await h.call<ErrorEnvelope>('POST', '/users/login', {
+      body: { code: 'dev:x', role: 'admin' },
+    });
     expect(extra.status).toBe(400);
     expect(extra.json.error.details).toEqual([{ path: '(body)', code: 'unrecognized_keys' }]);
 
-    const wrongType = await h.call('POST', '/users/login', { body: { code: 31415926535 } });
+    const wrongType = await h.call<ErrorEnvelope>('POST', '/users/login', { body: { code: 31415926535 } });
     expect(wrongType.status).toBe(400);
     expect(wrongType.json.error.details).toEqual([{ path: 'code', code: 'invalid_type' }]);
     // Details name fields, never values.
@@ -206,7 +209,9 @@ describe('dev sign-in and the HTTP kit', () => {
   });
 
   it('keeps a well-formed X-Request-Id and replaces anything else', async () => {
-    const kept = await h.call('GET', '/users/me', { headers: { 'x-request-id': 'req-12345678' } });
+    const kept = await h.call<ErrorEnvelope>('GET', '/users/me', {
+      headers: { 'x-request-id': 'req-12345678' },
+    });
     expect(kept.headers.get('x-request-id')).toBe('req-12345678');
     expect(kept.json.error.requestId).toBe('req-12345678');
     const replaced = await h.call('GET', '/users/me', { headers: { 'x-request-id': 'bad id<script>' } });
@@ -227,7 +232,7 @@ describe('dev sign-in and the HTTP kit', () => {
     });
     expect(ok.status).toBe(201);
     expect(ok.json).toMatchObject({ version, accepted: true });
-    let me = await h.call('GET', '/users/me', { token: u.token });
+    let me = await h.call<User>('GET', '/users/me', { token: u.token });
     expect(me.json.consent).toEqual({
       required: false,
       currentVersion: version,
@@ -238,8 +243,8 @@ describe('dev sign-in and the HTTP kit', () => {
     await h.call('POST', '/users/me/consents', { token: u.token, body: { version, accepted: false } });
     me = await h.call('GET', '/users/me', { token: u.token });
     expect(me.json.consent.required).toBe(true);
-    const list = await h.call('GET', '/users/me/consents', { token: u.token });
-    expect(list.json.items.map((i: { accepted: boolean }) => i.accepted)).toEqual([false, true]);
+    const list = await h.call<ConsentList>('GET', '/users/me/consents', { token: u.token });
+    expect(list.json.items.map((i) => i.accepted)).toEqual([false, true]);
   });
 
   it('writes request logs without tokens or codes', async () => {
@@ -286,7 +291,7 @@ describe('WeChat sign-in against a local stand-in', () => {
   });
 
   it('gives admins their role from ADMIN_OPENIDS', async () => {
-    const r = await h.call('POST', '/users/login', { body: { code: 'ok:o-admin-1' } });
+    const r = await h.call<LoginResponse>('POST', '/users/login', { body: { code: 'ok:o-admin-1' } });
     expect(r.json.user.role).toBe('admin');
   });
 
@@ -304,7 +309,7 @@ describe('WeChat sign-in against a local stand-in', () => {
   });
 
   it('a user WeChat blocks as high-risk (40226) gets 403 with its own message, not "invalid code"', async () => {
-    const r = await h.call('POST', '/users/login', { body: { code: 'blocked:abc' } });
+    const r = await h.call<ErrorEnvelope>('POST', '/users/login', { body: { code: 'blocked:abc' } });
     expect(r.status).toBe(403);
     expectEnvelope(r.json, 'FORBIDDEN');
     expect(r.json.error.message).toMatch(/微信安全策略/);
@@ -333,7 +338,7 @@ describe('PATCH from the mini-program (wx.request has no PATCH)', () => {
 
   it('POST with X-HTTP-Method-Override: PATCH is a PATCH; other overrides are ignored', async () => {
     const u = await h.login('overrider');
-    const r = await h.call('POST', '/users/me', {
+    const r = await h.call<User>('POST', '/users/me', {
       token: u.token,
       body: { nickname: '小王' },
       headers: { 'x-http-method-override': 'PATCH' },

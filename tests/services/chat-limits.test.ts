@@ -3,6 +3,7 @@
 // quota with refunds, emergencies that pass regardless, and failing closed when Redis is gone.
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatMeta, ChatResult, ErrorEnvelope } from '../../client/index.js';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import { startUpstashRest, type UpstashRestServer } from '../../dev/upstash-rest/index.js';
 import { messages } from '../../lib/db/schema.js';
@@ -40,8 +41,9 @@ function env(backend: Backend, extra: Record<string, string> = {}) {
 }
 const limits = (p: Record<string, { limit: number }>) => ({ RATE_LIMITS: JSON.stringify(p) });
 
-async function chat(h: Harness, token: string, content: string, query = '?stream=false') {
-  return h.call('POST', `/text-chat${query}`, { token, body: { content } });
+/** T: the answer of stream=false (200), or the ErrorEnvelope of a refusal. */
+async function chat<T = ChatResult>(h: Harness, token: string, content: string, query = '?stream=false') {
+  return h.call<T>('POST', `/text-chat${query}`, { token, body: { content } });
 }
 
 describe.each(['upstash', 'redis'] as const)('chat limits over %s', (backend) => {
@@ -58,7 +60,7 @@ describe.each(['upstash', 'redis'] as const)('chat limits over %s', (backend) =>
     const second = await chat(h, u.token, '头疼怎么办');
     expect(second.status).toBe(200);
     expect(second.headers.get('ratelimit-remaining')).toBe('0');
-    const third = await chat(h, u.token, '头疼怎么办');
+    const third = await chat<ErrorEnvelope>(h, u.token, '头疼怎么办');
     expect(third.status).toBe(429);
     expect(third.json.error.code).toBe('RATE_LIMITED');
     const retry = Number(third.headers.get('retry-after'));
@@ -75,17 +77,17 @@ describe.each(['upstash', 'redis'] as const)('chat limits over %s', (backend) =>
     const key = { 'idempotency-key': `k-${crypto.randomUUID()}` };
     const other2 = await h.user('retrier');
     const q = { token: other2.token, body: { content: '头疼怎么办' }, headers: key };
-    const answered = await h.call('POST', '/text-chat?stream=false', q);
+    const answered = await h.call<ChatResult>('POST', '/text-chat?stream=false', q);
     expect(answered.status).toBe(200);
     expect((await chat(h, other2.token, '头疼怎么办')).status).toBe(200);
     expect((await chat(h, other2.token, '头疼怎么办')).status).toBe(429);
-    const replayed = await h.call('POST', '/text-chat?stream=false', q);
+    const replayed = await h.call<ChatResult>('POST', '/text-chat?stream=false', q);
     expect(replayed.status).toBe(200);
     expect(replayed.json.assistantMessage.id).toBe(answered.json.assistantMessage.id);
     // A warning sign is answered even so: the emergency guidance costs no model call.
     const urgent = await chat(h, u.token, '我胸口剧痛、出冷汗');
     expect(urgent.status).toBe(200);
-    expect(urgent.json.assistantMessage.triage.category).toBe('cardiac');
+    expect(urgent.json.assistantMessage.triage?.category).toBe('cardiac');
     // Another user is not affected.
     const other = await h.user('calm');
     expect((await chat(h, other.token, '头疼怎么办')).status).toBe(200);
@@ -113,7 +115,7 @@ describe.each(['upstash', 'redis'] as const)('chat limits over %s', (backend) =>
       seen += new TextDecoder().decode(value);
     }
     expect(seen).toContain('event: delta');
-    const second = await chat(h, u.token, '还是睡不着', '');
+    const second = await chat<ErrorEnvelope>(h, u.token, '还是睡不着', '');
     expect(second.status).toBe(429);
     expect(second.json.error.code).toBe('RATE_LIMITED');
     // The client leaves; the answer goes on being written, and keeps its slot meanwhile.
@@ -121,7 +123,7 @@ describe.each(['upstash', 'redis'] as const)('chat limits over %s', (backend) =>
     await new Promise((r) => setTimeout(r, 200));
     expect((await chat(h, u.token, '还是睡不着', '')).status).toBe(429);
     // Once the answer is stored, its slot is free again.
-    const meta = JSON.parse(/event: meta\ndata: (.*)\n/.exec(seen)?.[1] ?? '{}');
+    const meta: ChatMeta = JSON.parse(/event: meta\ndata: (.*)\n/.exec(seen)?.[1] ?? '{}');
     for (let i = 0; i < 200; i++) {
       const [row] = await h.db.db.select().from(messages).where(eq(messages.id, meta.assistantMessageId));
       if (row && row.status !== 'streaming') break;
@@ -148,10 +150,11 @@ describe.each(['upstash', 'redis'] as const)('chat limits over %s', (backend) =>
     }
     const ok = await chat(h, u.token, '咳嗽怎么办');
     expect(ok.status).toBe(200);
-    const used =
-      ok.json.assistantMessage.usage.promptTokens + ok.json.assistantMessage.usage.completionTokens;
+    const usage = ok.json.assistantMessage.usage;
+    if (!usage) throw new Error('no usage on the answer');
+    const used = usage.promptTokens + usage.completionTokens;
     expect(used).toBeGreaterThan(100);
-    const refused = await chat(h, u.token, '咳嗽怎么办');
+    const refused = await chat<ErrorEnvelope>(h, u.token, '咳嗽怎么办');
     expect(refused.status).toBe(429);
     expect(refused.json.error.code).toBe('QUOTA_EXCEEDED');
     const resetAt = /resets at (\S+)$/.exec(refused.json.error.message)?.[1] ?? '';
@@ -190,7 +193,7 @@ describe('failing closed when Redis does not answer', () => {
       const u = await h.user('unlucky');
       const before = mock.requests.length;
       const started = Date.now();
-      const r = await chat(h, u.token, '头疼怎么办', '');
+      const r = await chat<ErrorEnvelope>(h, u.token, '头疼怎么办', '');
       expect(r.status).toBe(503);
       expect(r.json.error.code).toBe('SERVICE_UNAVAILABLE');
       expect(r.headers.get('retry-after')).toBe('1');

@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorEnvelope, Health, UploadTicket } from '../../client/index.js';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import { dispatcher, loadApps } from '../../dev/server.js';
 import { loadConfig } from '../../lib/config/index.js';
@@ -135,17 +136,19 @@ describe('object storage down', () => {
       const u = await h.user('uploader');
       await storage.close();
       const bytes = await pngImage(16, 16);
-      const pre = await h.call('POST', '/uploads', {
+      const pre = await h.call<UploadTicket>('POST', '/uploads', {
         token: u.token,
         body: { filename: 'a.png', contentType: 'image/png', size: bytes.length, purpose: 'chat-image' },
       });
       expect(pre.status).toBe(201);
-      const done = await h.call('POST', `/uploads/${pre.json.fileId}/complete`, { token: u.token });
+      const done = await h.call<ErrorEnvelope>('POST', `/uploads/${pre.json.fileId}/complete`, {
+        token: u.token,
+      });
       expect(done.status).toBe(503);
       expect(done.json.error.code).toBe('SERVICE_UNAVAILABLE');
       const [row] = await h.db.db.select().from(files).where(eq(files.id, pre.json.fileId));
       expect(row?.status).toBe('pending');
-      const health = await h.call('GET', '/health');
+      const health = await h.call<Health>('GET', '/health');
       expect(health.json.status).toBe('degraded');
       expect(health.json.checks.storage.status).toBe('down');
       expect(health.json.checks.database.status).toBe('ok');
@@ -164,7 +167,7 @@ describe('Redis down', () => {
       await pingDatabase(await h.rt.db());
       const login = await h.call('POST', '/users/login', { body: { code: 'dev:limited' } });
       expect(login.status).toBe(503);
-      const health = await h.call('GET', '/health');
+      const health = await h.call<Health>('GET', '/health');
       expect(health.json.checks.limits.status).toBe('down');
       expect(health.json.checks.database.status).toBe('ok');
     } finally {

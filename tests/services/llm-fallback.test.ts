@@ -5,6 +5,7 @@
 // chat route: the stored answer names the model that answered and carries its cost.
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ChatResult } from '../../client/index.js';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { messages } from '../../lib/db/schema.js';
@@ -199,7 +200,7 @@ describe('the chat route with a fallback', () => {
   it('stores the model that answered, with the answer’s cost at its price', async () => {
     const u = await h.user('fallback-user');
     primary.enqueue({ status: 500 });
-    const r = await h.call('POST', '/text-chat?stream=false', {
+    const r = await h.call<ChatResult>('POST', '/text-chat?stream=false', {
       token: u.token,
       body: { content: '嗓子疼怎么办' },
     });
@@ -208,12 +209,13 @@ describe('the chat route with a fallback', () => {
     expect(a).toMatchObject({ model: 'mock-mini', status: 'complete' });
     const [row] = await h.db.db.select().from(messages).where(eq(messages.id, a.id));
     expect(row?.model).toBe('mock-mini');
+    if (!a.usage) throw new Error('no usage on the answer');
     const { promptTokens, completionTokens } = a.usage;
     expect(row?.costCny).toBeCloseTo((promptTokens * 4 + completionTokens * 16) / 1e6, 6);
     expect(row?.costCny).toBeGreaterThan(0);
 
     // The configured model answering: its own name, and no price means cost 0.
-    const again = await h.call('POST', '/text-chat?stream=false', {
+    const again = await h.call<ChatResult>('POST', '/text-chat?stream=false', {
       token: u.token,
       body: { conversationId: r.json.conversationId, content: '还要注意什么' },
     });

@@ -1,6 +1,7 @@
 // A model that keeps trickling text still ends within LLM_TIMEOUT_MS: the answer is stored as
 // incomplete with what arrived, and the upstream request is aborted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatResult } from '../../client/index.js';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
@@ -29,7 +30,7 @@ describe('the whole-answer deadline', () => {
     // Never silent for longer than 100 ms, but 200 chunks take 20 s in all.
     mock.enqueue({ reply: '慢'.repeat(400), chunkSize: 2, chunkDelayMs: 100 });
     const started = Date.now();
-    const r = await h.call('POST', '/text-chat?stream=false', {
+    const r = await h.call<ChatResult>('POST', '/text-chat?stream=false', {
       token: u.token,
       body: { content: '睡不着' },
     });

@@ -1,6 +1,7 @@
 // The consent words are the deployment's: GET /users/me carries CONSENT_TEXT and the cross-border
 // notice (CONSENT_CROSS_BORDER) beside the contract's consent fields.
 import { afterAll, describe, expect, it } from 'vitest';
+import type { User } from '../../client/index.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 const harnesses: Harness[] = [];
@@ -15,7 +16,7 @@ describe('consent text in GET /users/me', () => {
     const h = await createHarness({ env: { CONSENT_TEXT: '隐私政策正文', CONSENT_CROSS_BORDER: notice } });
     harnesses.push(h);
     const { token } = await h.login('border');
-    const me = await h.call('GET', '/users/me', { token });
+    const me = await h.call<User>('GET', '/users/me', { token });
     expect(me.json.consent).toEqual({
       required: true,
       currentVersion: h.rt.config.CONSENT_VERSION,
@@ -29,7 +30,7 @@ describe('consent text in GET /users/me', () => {
     const h = await createHarness();
     harnesses.push(h);
     const { token } = await h.login('mainland');
-    const me = await h.call('GET', '/users/me', { token });
+    const me = await h.call<User>('GET', '/users/me', { token });
     expect(me.json.consent).toMatchObject({ text: null, crossBorderTransfer: null });
   });
 });

@@ -1,7 +1,9 @@
 // Malformed ids answer 404 like unknown ones, every route that takes a body documents 413 and
 // 415, and refusals never echo what the caller sent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorEnvelope } from '../../client/index.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
+import type { OpenApiDoc } from '../helpers/openapi.js';
 
 const UNKNOWN = '0b0f7c9e-3f1e-4a43-9a55-2c8f3b1d6e21';
 const MALFORMED = ['not-an-id', 'a%00b', 'x'.repeat(80), `${UNKNOWN}x`, '%E4%BD%A0%E5%A5%BD'];
@@ -31,7 +33,7 @@ describe('ids, documented refusals, no echo', () => {
     const unknown = await h.call(method, path(UNKNOWN), { token, body });
     expect(unknown.status).toBe(404);
     for (const id of MALFORMED) {
-      const r = await h.call(method, path(id), { token, body });
+      const r = await h.call<ErrorEnvelope>(method, path(id), { token, body });
       expect([r.status, r.json.error.code], `${method} ${id}`).toEqual([404, 'NOT_FOUND']);
       expect(r.text).not.toContain(id.slice(0, 20));
     }
@@ -42,7 +44,7 @@ describe('ids, documented refusals, no echo', () => {
   });
 
   it('every operation that can carry a body documents 413, and 415 unless it is a DELETE', async () => {
-    const doc = (await h.call('GET', '/openapi.json')).json;
+    const doc = (await h.call<OpenApiDoc>('GET', '/openapi.json')).json;
     const missing: string[] = [];
     let checked = 0;
     for (const [path, item] of Object.entries(
@@ -77,7 +79,10 @@ describe('ids, documented refusals, no echo', () => {
 
   it('the consent refusal does not echo the version sent', async () => {
     const version = '<img src=x onerror=alert(1)>';
-    const r = await h.call('POST', '/users/me/consents', { token, body: { version, accepted: true } });
+    const r = await h.call<ErrorEnvelope>('POST', '/users/me/consents', {
+      token,
+      body: { version, accepted: true },
+    });
     expect(r.status).toBe(422);
     expect(r.text).not.toContain('<img');
     expect(r.json.error.message).toContain(h.rt.config.CONSENT_VERSION);

@@ -2,6 +2,7 @@
 // number and tokens, then searches every log line and every system_logs row for them.
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TokenPair } from '../../client/index.js';
 import { systemLogs, users } from '../../lib/db/schema.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { startTestStorage, type TestStorage } from '../helpers/storage.js';
@@ -65,7 +66,7 @@ describe('redaction', () => {
       },
     });
     expect(sent.status).toBe(202);
-    const rotated = await h.call('POST', '/users/refresh', { body: { refreshToken: u.refresh } });
+    const rotated = await h.call<TokenPair>('POST', '/users/refresh', { body: { refreshToken: u.refresh } });
     expect(rotated.status).toBe(200);
     expect((await h.call('GET', `/logs?userId=${u.userId}`, { token: admin.token })).status).toBe(200);
     // Read before the deletion, which removes the user's rows.

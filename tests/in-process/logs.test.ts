@@ -317,7 +317,7 @@ describe('logs', () => {
         throw new Error('database down');
       };
       try {
-        const r = await h.call('GET', '/users/nope');
+        const r = await h.call<ErrorEnvelope>('GET', '/users/nope');
         expect(r.status).toBe(404);
         expect(r.json.error.code).toBe('NOT_FOUND');
       } finally {

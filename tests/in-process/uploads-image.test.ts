@@ -1,6 +1,7 @@
 // What an upload really is, and its clean re-encoding; and uploads without storage configured.
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorEnvelope } from '../../client/index.js';
 import { cleanImage, heicSupported, NotAnImageError, sniffImage } from '../../lib/uploads/image.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { exifHasGps, jpegWithGps, PDF, pngImage, SCRIPT } from '../helpers/images.js';
@@ -99,7 +100,7 @@ describe('uploads without object storage configured', () => {
 
   it('answers 503, naming no setting', async () => {
     const u = await h.user('nostorage');
-    const r = await h.call('POST', '/uploads', {
+    const r = await h.call<ErrorEnvelope>('POST', '/uploads', {
       token: u.token,
       body: { filename: 'a.png', contentType: 'image/png', size: 10, purpose: 'chat-image' },
     });

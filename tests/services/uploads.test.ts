@@ -2,6 +2,7 @@
 // multipart POST straight to (local, signature-checking) object storage, then complete.
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorEnvelope } from '../../client/index.js';
 import type { LocalServer } from '../../dev/server.js';
 import { objectKey } from '../../lib/storage/types.js';
 import { cleanupPendingUploads } from '../../lib/uploads/service.js';
@@ -399,7 +400,7 @@ describe('upload rate limit', () => {
     const body = { filename: 'a.png', contentType: 'image/png', size: 100, purpose: 'chat-image' };
     for (let i = 0; i < 3; i++)
       expect((await h.call('POST', '/uploads', { token: u.token, body })).status).toBe(201);
-    const r = await h.call('POST', '/uploads', { token: u.token, body });
+    const r = await h.call<ErrorEnvelope>('POST', '/uploads', { token: u.token, body });
     expect(r.status).toBe(429);
     expect(r.json.error.code).toBe('RATE_LIMITED');
     expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);

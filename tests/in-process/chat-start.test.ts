@@ -3,6 +3,7 @@
 // Idempotency-Key, claimed in the same statement and freed when the turn is refused.
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ChatResult, ErrorEnvelope, TextChatRequest } from '../../client/index.js';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import { idempotencyKeys, messages, users } from '../../lib/db/schema.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
@@ -22,8 +23,9 @@ afterAll(async () => {
 });
 beforeEach(() => mock.reset());
 
-const chat = (token: string, body: Record<string, unknown>, key?: string) =>
-  h.call('POST', '/text-chat?stream=false', {
+/** T: the answer (200), or the ErrorEnvelope of a refusal. */
+const chat = <T = ChatResult>(token: string, body: TextChatRequest, key?: string) =>
+  h.call<T>('POST', '/text-chat?stream=false', {
     token,
     body,
     ...(key ? { headers: { 'idempotency-key': key } } : {}),
@@ -51,7 +53,7 @@ describe('a chat turn checks the session in its first statement', () => {
   it('a logged-out session’s token is 401: nothing stored, no model call, no key kept', async () => {
     const u = await h.user('start-logout');
     expect((await h.call('POST', '/users/logout', { body: { refreshToken: u.refresh } })).status).toBe(204);
-    const r = await chat(u.token, { content: '最近总是失眠怎么办' }, 'key-after-logout');
+    const r = await chat<ErrorEnvelope>(u.token, { content: '最近总是失眠怎么办' }, 'key-after-logout');
     expect(r.status).toBe(401);
     expect(r.json.error.code).toBe('UNAUTHORIZED');
     expect(mock.requests).toHaveLength(0);
@@ -69,7 +71,7 @@ describe('a chat turn checks the session in its first statement', () => {
 
   it('without the current consent it is 403 CONSENT_REQUIRED and the key is freed', async () => {
     const u = await h.login('start-no-consent');
-    const r = await chat(u.token, { content: '感冒了吃什么好' }, 'key-no-consent');
+    const r = await chat<ErrorEnvelope>(u.token, { content: '感冒了吃什么好' }, 'key-no-consent');
     expect(r.status).toBe(403);
     expect(r.json.error.code).toBe('CONSENT_REQUIRED');
     expect(await keyRow(u.userId, 'key-no-consent')).toBeUndefined();
@@ -81,7 +83,7 @@ describe('a chat turn checks the session in its first statement', () => {
     const bob = await h.user('start-bob');
     const first = await chat(alice.token, { content: '头疼怎么办' });
     expect(first.status).toBe(200);
-    const theirs = first.json.conversationId as string;
+    const theirs = first.json.conversationId;
     const refused = await chat(bob.token, { conversationId: theirs, content: '头疼怎么办' }, 'key-reused');
     expect(refused.status).toBe(404);
     expect(await keyRow(bob.userId, 'key-reused')).toBeUndefined();
@@ -128,7 +130,10 @@ describe('a chat turn checks the session in its first statement', () => {
       const promoted = await q.user('start-promoted');
       await (await q.rt.db()).update(users).set({ role: 'admin' }).where(eq(users.id, promoted.userId));
       const ask = (token: string) =>
-        q.call('POST', '/text-chat?stream=false', { token, body: { content: '经常口腔溃疡是什么原因' } });
+        q.call<ChatResult>('POST', '/text-chat?stream=false', {
+          token,
+          body: { content: '经常口腔溃疡是什么原因' },
+        });
       const refused = await ask(plain.token);
       expect(refused.status).toBe(429);
       const r = await ask(promoted.token);

@@ -4,6 +4,14 @@
 // read of users' words whose row fails sends none of them (complaints, ratings).
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  AdminComplaint,
+  ComplaintFiled,
+  FeedbackLogEntry,
+  Member,
+  Page,
+  TokenPair,
+} from '../../client/index.js';
 import { insertMessage } from '../../lib/conversations/messages.js';
 import { insertConversation } from '../../lib/conversations/service.js';
 import {
@@ -14,14 +22,14 @@ import {
   refreshTokens,
   users,
 } from '../../lib/db/schema.js';
-import { createHarness, type Harness, type Json } from '../helpers/harness.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
 
 describe('audit rows in the transaction of their change', () => {
   let h: Harness;
   /** Audit rows of this action now fail to insert, as a full disk or a broken audit table would. */
   const refuse = (action: string) =>
     h.db.db.execute(sql`insert into test_refused_actions values (${action})`);
-  const expectInternal = (r: { status: number; json: Json }) => {
+  const expectInternal = (r: { status: number; json: unknown }) => {
     expect(r.status).toBe(500);
     expect(r.json).toMatchObject({ error: { code: 'INTERNAL', requestId: expect.any(String) } });
   };
@@ -93,7 +101,7 @@ describe('audit rows in the transaction of their change', () => {
 
   it('a reused refresh token revokes its family with the audit row, or not at all', async () => {
     const u = await h.login('leaked');
-    const first = await h.call('POST', '/users/refresh', { body: { refreshToken: u.refresh } });
+    const first = await h.call<TokenPair>('POST', '/users/refresh', { body: { refreshToken: u.refresh } });
     expect(first.status).toBe(200);
     await refuse('user.refresh_reuse');
     expectInternal(await h.call('POST', '/users/refresh', { body: { refreshToken: u.refresh } }));
@@ -142,7 +150,7 @@ describe('audit rows in the transaction of their change', () => {
     expectInternal(await h.call('POST', '/users/me/members', { token: u.token, body }));
     expect(await h.db.db.select().from(familyMembers).where(eq(familyMembers.userId, u.userId))).toEqual([]);
 
-    const adult = await h.call('POST', '/users/me/members', {
+    const adult = await h.call<Member>('POST', '/users/me/members', {
       token: u.token,
       body: { name: '老王', relation: 'parent', birthYear: 1950 },
     });
@@ -166,7 +174,7 @@ describe('audit rows in the transaction of their change', () => {
     const u = await h.user('complainant');
     const admin = await h.login('atomic-admin');
     const description = '回答让我很不安（原话）';
-    const filed = await h.call('POST', '/users/me/complaints', {
+    const filed = await h.call<ComplaintFiled>('POST', '/users/me/complaints', {
       token: u.token,
       body: { category: 'harmful', description },
     });
@@ -181,9 +189,9 @@ describe('audit rows in the transaction of their change', () => {
 
     // Recorded, it is sent.
     await h.db.db.execute(sql`delete from test_refused_actions`);
-    const ok = await h.call('GET', '/logs/complaints', { token: admin.token });
+    const ok = await h.call<Page<AdminComplaint>>('GET', '/logs/complaints', { token: admin.token });
     expect(ok.status).toBe(200);
-    expect(ok.json.items.map((i: Json) => i.description)).toContain(description);
+    expect(ok.json.items.map((i) => i.description)).toContain(description);
     expect((await adminReads(admin.userId)).map((a) => a.targetType)).toEqual(['complaints']);
   });
 
@@ -215,9 +223,9 @@ describe('audit rows in the transaction of their change', () => {
     expect(await adminReads(admin.userId)).toHaveLength(before);
 
     await h.db.db.execute(sql`delete from test_refused_actions`);
-    const ok = await h.call('GET', '/logs/feedback', { token: admin.token });
+    const ok = await h.call<Page<FeedbackLogEntry>>('GET', '/logs/feedback', { token: admin.token });
     expect(ok.status).toBe(200);
-    expect(ok.json.items.map((i: Json) => i.comment)).toContain(comment);
+    expect(ok.json.items.map((i) => i.comment)).toContain(comment);
     const reads = await adminReads(admin.userId);
     expect(reads).toHaveLength(before + 1);
     expect(reads.at(-1)?.targetType).toBe('message_feedback');

@@ -3,7 +3,16 @@
 // the account holder, and deleting a member (or the account) taking its conversations and records.
 import { eq, inArray } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
+import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type {
+  ChatResult,
+  Conversation,
+  ErrorEnvelope,
+  LabReport,
+  Member,
+  UserExport,
+} from '../../client/index.js';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import { readTurnStart } from '../../lib/chat/start.js';
 import {
@@ -17,11 +26,15 @@ import {
 } from '../../lib/db/schema.js';
 import { mayBeUnder14 } from '../../lib/members/service.js';
 import { buildSystemPrompt } from '../../lib/safety/prompt.js';
-import { createHarness, type Harness, type Json } from '../helpers/harness.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
 import { startTestStorage, type TestStorage } from '../helpers/storage.js';
 import { seedFile } from '../helpers/user-data.js';
 
 type U = { token: string; userId: string };
+/** The export, with the lab reports' items named (the contract leaves its rows open). */
+type Export = Omit<UserExport, 'labReports'> & {
+  labReports: (Record<string, unknown> & { items: Record<string, unknown>[] })[];
+};
 
 let h: Harness;
 let mock: MockLlm;
@@ -45,9 +58,11 @@ afterAll(async () => {
 beforeEach(() => mock.reset());
 
 const PROFILE = { allergies: ['青霉素'], conditions: ['哮喘'], medications: [] };
-const addMember = (u: U, body: Json) => h.call('POST', '/users/me/members', { token: u.token, body });
+/** T: the member (201), or the ErrorEnvelope of a refusal; the body may be deliberately invalid. */
+const addMember = <T = Member>(u: U, body: Record<string, unknown>) =>
+  h.call<T>('POST', '/users/me/members', { token: u.token, body });
 const systemPromptSent = (): string => {
-  const body = mock.requests.at(-1)?.body as Json;
+  const body = mock.requests.at(-1)?.body as ChatCompletionCreateParams;
   return body.messages[0].content as string;
 };
 
@@ -78,16 +93,16 @@ describe('members', () => {
       guardianConsent: null,
       createdAt: expect.any(String),
     });
-    const p = await h.call('PATCH', `/users/me/members/${r.json.id}`, {
+    const p = await h.call<Member>('PATCH', `/users/me/members/${r.json.id}`, {
       token: alice.token,
       body: { name: '父亲', healthProfile: null },
     });
     expect(p.status).toBe(200);
     expect(p.json).toMatchObject({ name: '父亲', relation: 'parent', birthYear: 1955, healthProfile: null });
-    const list = await h.call('GET', '/users/me/members', { token: alice.token });
-    expect(list.json.items.map((m: Json) => m.id)).toContain(r.json.id);
+    const list = await h.call<{ items: Member[] }>('GET', '/users/me/members', { token: alice.token });
+    expect(list.json.items.map((m) => m.id)).toContain(r.json.id);
     // Bob sees none of Alice's.
-    const bobs = await h.call('GET', '/users/me/members', { token: bob.token });
+    const bobs = await h.call<{ items: Member[] }>('GET', '/users/me/members', { token: bob.token });
     expect(bobs.json.items).toEqual([]);
   });
 
@@ -106,7 +121,11 @@ describe('members', () => {
     // Beijing is already in 2027 while UTC is still in 2026: 2013 is then 14 years ago.
     expect(mayBeUnder14(2012, new Date('2026-12-31T17:00:00Z'))).toBe(false);
 
-    const refused = await addMember(alice, { name: '小明', relation: 'child', birthYear: 2018 });
+    const refused = await addMember<ErrorEnvelope>(alice, {
+      name: '小明',
+      relation: 'child',
+      birthYear: 2018,
+    });
     expect(refused.status).toBe(422);
     expect(refused.json.error.details).toEqual([{ path: 'guardianConsent', code: 'required' }]);
     const withFalse = await addMember(alice, {
@@ -134,7 +153,7 @@ describe('members', () => {
     const adult = await addMember(alice, { name: '表弟', relation: 'other', birthYear: 1990 });
     const path = `/users/me/members/${adult.json.id}`;
     expect((await h.call('PATCH', path, { token: alice.token, body: { birthYear: 2016 } })).status).toBe(422);
-    const patched = await h.call('PATCH', path, {
+    const patched = await h.call<Member>('PATCH', path, {
       token: alice.token,
       body: { birthYear: 2016, guardianConsent: true },
     });
@@ -151,7 +170,7 @@ describe('members', () => {
     expect((await h.call('DELETE', '/users/me/members/no-such-id', { token: alice.token })).status).toBe(404);
     const conv = await h.call('POST', '/conversations', { token: bob.token, body: { memberId: id } });
     expect(conv.status).toBe(404);
-    const chat = await h.call('POST', '/text-chat?stream=false', {
+    const chat = await h.call<ChatResult>('POST', '/text-chat?stream=false', {
       token: bob.token,
       body: { content: '头疼怎么办', memberId: id },
     });
@@ -166,8 +185,8 @@ describe('members', () => {
     expect(bobsStart.account?.id).toBe(bob.userId);
     expect(() => bobsStart.context()).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     // Still Alice's, unchanged.
-    const list = await h.call('GET', '/users/me/members', { token: alice.token });
-    expect(list.json.items.find((x: Json) => x.id === id)?.name).toBe('妈妈');
+    const list = await h.call<{ items: Member[] }>('GET', '/users/me/members', { token: alice.token });
+    expect(list.json.items.find((x) => x.id === id)?.name).toBe('妈妈');
   });
 
   it('at most 10 members: the 11th is 409', async () => {
@@ -175,7 +194,7 @@ describe('members', () => {
     for (let i = 0; i < 10; i++) {
       expect((await addMember(carol, { name: `成员${i}`, relation: 'other' })).status).toBe(201);
     }
-    const r = await addMember(carol, { name: '第十一位', relation: 'other' });
+    const r = await addMember<ErrorEnvelope>(carol, { name: '第十一位', relation: 'other' });
     expect(r.status).toBe(409);
     expect(r.json.error.code).toBe('CONFLICT');
   });
@@ -197,7 +216,7 @@ describe('the model is told about the member', () => {
 
   it('without a member: the account holder’s age, gender and profile', async () => {
     mock.enqueue({ reply: '多喝水。' });
-    const r = await h.call('POST', '/text-chat?stream=false', {
+    const r = await h.call<ChatResult>('POST', '/text-chat?stream=false', {
       token: dana.token,
       body: { content: '喉咙痛' },
     });
@@ -218,7 +237,7 @@ describe('the model is told about the member', () => {
       guardianConsent: true,
     });
     mock.enqueue({ reply: '注意观察。' }, { reply: '继续观察。' });
-    const r = await h.call('POST', '/text-chat?stream=false', {
+    const r = await h.call<ChatResult>('POST', '/text-chat?stream=false', {
       token: dana.token,
       body: { content: '孩子咳嗽两天了', memberId: kid.json.id },
     });
@@ -230,11 +249,13 @@ describe('the model is told about the member', () => {
     expect(prompt).toContain('青霉素');
     expect(prompt).toContain('未成年人');
     expect(prompt).not.toContain('海鲜');
-    const conv = await h.call('GET', `/conversations/${r.json.conversationId}`, { token: dana.token });
+    const conv = await h.call<Conversation>('GET', `/conversations/${r.json.conversationId}`, {
+      token: dana.token,
+    });
     expect(conv.json.memberId).toBe(kid.json.id);
 
     // A follow-up in that conversation (no memberId given) is still about the child.
-    const again = await h.call('POST', '/text-chat?stream=false', {
+    const again = await h.call<ChatResult>('POST', '/text-chat?stream=false', {
       token: dana.token,
       body: { content: '晚上咳得厉害', conversationId: r.json.conversationId },
     });
@@ -244,7 +265,7 @@ describe('the model is told about the member', () => {
     expect(prompt).not.toContain('海鲜');
 
     // Naming another person for that conversation is refused.
-    const other = await h.call('POST', '/text-chat?stream=false', {
+    const other = await h.call<ChatResult>('POST', '/text-chat?stream=false', {
       token: dana.token,
       body: { content: '还咳嗽', conversationId: r.json.conversationId, memberId: 'someone-else' },
     });
@@ -258,13 +279,13 @@ describe('the model is told about the member', () => {
       birthYear: 2020,
       guardianConsent: true,
     });
-    const r = await h.call('POST', '/text-chat?stream=false', {
+    const r = await h.call<ChatResult>('POST', '/text-chat?stream=false', {
       token: dana.token,
       body: { content: '孩子吞了遥控器里的纽扣电池', memberId: kid.json.id },
     });
-    expect(r.json.assistantMessage.triage.category).toBe('ingestion');
+    expect(r.json.assistantMessage.triage?.category).toBe('ingestion');
     expect(r.json.assistantMessage.content.startsWith('【紧急提示：孩子】')).toBe(true);
-    const own = await h.call('POST', '/text-chat?stream=false', {
+    const own = await h.call<ChatResult>('POST', '/text-chat?stream=false', {
       token: dana.token,
       body: { content: '我胸口剧痛出冷汗' },
     });
@@ -279,11 +300,14 @@ describe('the model is told about the member', () => {
       birthYear: 1950,
       healthProfile: { allergies: [], conditions: ['糖尿病'], medications: ['二甲双胍'] },
     });
-    const c = await h.call('POST', '/conversations', { token: dana.token, body: { memberId: dad.json.id } });
+    const c = await h.call<Conversation>('POST', '/conversations', {
+      token: dana.token,
+      body: { memberId: dad.json.id },
+    });
     expect(c.status).toBe(201);
     expect(c.json.memberId).toBe(dad.json.id);
     mock.enqueue({ reply: '建议就医。' });
-    await h.call('POST', '/text-chat?stream=false', {
+    await h.call<ChatResult>('POST', '/text-chat?stream=false', {
       token: dana.token,
       body: { content: '血糖有点高', conversationId: c.json.id },
     });
@@ -320,11 +344,11 @@ describe('deleting a member, deleting the account', () => {
     });
     const db = await h.rt.db();
     mock.enqueue({ reply: '好的。' }, { reply: '好的。' });
-    const mine = await h.call('POST', '/text-chat?stream=false', {
+    const mine = await h.call<ChatResult>('POST', '/text-chat?stream=false', {
       token: erin.token,
       body: { content: '我头疼' },
     });
-    const theirs = await h.call('POST', '/text-chat?stream=false', {
+    const theirs = await h.call<ChatResult>('POST', '/text-chat?stream=false', {
       token: erin.token,
       body: { content: '孩子发烧', memberId: kid.json.id },
     });
@@ -333,7 +357,7 @@ describe('deleting a member, deleting the account', () => {
       conversationId: theirs.json.conversationId,
     });
     const reportImage = await seedFile(h, erin.userId, { purpose: 'chat-image' });
-    const report = await h.call('POST', '/records/lab-reports', {
+    const report = await h.call<LabReport>('POST', '/records/lab-reports', {
       token: erin.token,
       body: { imageIds: [reportImage.id], memberId: kid.json.id },
     });
@@ -374,12 +398,12 @@ describe('deleting a member, deleting the account', () => {
       healthProfile: PROFILE,
     });
     const img = await seedFile(h, fay.userId, { purpose: 'chat-image' });
-    const rep = await h.call('POST', '/records/lab-reports', {
+    const rep = await h.call<LabReport>('POST', '/records/lab-reports', {
       token: fay.token,
       body: { imageIds: [img.id], memberId: m.json.id },
     });
     expect(rep.status).toBe(201);
-    const ex = await h.call('GET', '/users/me/export', { token: fay.token });
+    const ex = await h.call<Export>('GET', '/users/me/export', { token: fay.token });
     expect(ex.status).toBe(200);
     expect(ex.json.members).toEqual([
       expect.objectContaining({ id: m.json.id, name: '奶奶', healthProfile: PROFILE }),

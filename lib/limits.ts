@@ -38,6 +38,14 @@ export async function enforceLimit(
   return r.unavailable ? null : r;
 }
 
+/** Gives back requests that passed their limits but were refused right after (best effort). */
+export async function refundLimits(rt: Runtime, counted: readonly { policy: PolicyName; key: string }[]) {
+  if (rt.config.RATE_LIMITS_DISABLED || counted.length === 0) return;
+  const { refundLimit } = await import('./ratelimit/index.js');
+  const store = await rt.limits();
+  await Promise.all(counted.map((c) => refundLimit(store, c.policy, c.key)));
+}
+
 /** A chat turn's hold on the user's stream slot and token budget; `finish` is safe to call twice. */
 export type ModelLease = { finish(actualTokens: number): Promise<void> };
 

@@ -7,8 +7,9 @@
 //      the Idempotency-Key (lib/chat/start.ts); the limits with the stream slot and token
 //      reservation are asked for in one Redis turn; the images are checked; content security
 //      checks the question once the account is known;
-//   3. a retry with a used key is answered from the first request (its slot and reservation given
-//      back; it costs one unit of the per-minute and per-day counters, which cannot be refunded);
+//   3. a retry with a used key is answered from the first request, and a turn the account or the
+//      key refuses (an ended session, no consent, another's conversation, a key in use) is
+//      refused: either way what the limits counted, the slot and the reservation are given back;
 //   4. one statement stores the question and the answer row (and a new conversation);
 //   5. the answer is written in the background (lib/chat/writer.ts), or, for an emergency or a
 //      refused question, is already whole.
@@ -32,7 +33,7 @@ import {
   type Triage,
 } from '../db/schema.js';
 import { AppError } from '../errors.js';
-import { acquireModelLease, enforceLimit, type ModelLease, NO_LEASE } from '../limits.js';
+import { acquireModelLease, enforceLimit, type ModelLease, NO_LEASE, refundLimits } from '../limits.js';
 import { estimateTokens } from '../llm/tokens.js';
 import type { ModelContext } from '../members/service.js';
 import type { LimitResult } from '../ratelimit/index.js';
@@ -94,30 +95,42 @@ function estimateTurnTokens(rt: Runtime, content: string, imageCount: number): n
   );
 }
 
+/** The chat's counters: per user per minute and per day, and the service's global one. */
+const chatCounters = (userId: string) =>
+  [
+    { policy: 'chat:user:minute', key: userId },
+    { policy: 'chat:user:day', key: userId },
+    { policy: 'global', key: 'all' },
+  ] as const;
+
+type Limited = {
+  /** Each counter's answer: fulfilled when the request was counted, rejected when refused. */
+  counters: PromiseSettledResult<LimitResult | null>[];
+  /** The stream slot and token reservation (refused: no slot or no quota left). */
+  lease: PromiseSettledResult<ModelLease>;
+};
+
 /**
- * The chat limits, the stream slot and the token reservation, asked for together. A refused
- * counter throws (giving the lease back); the lease's own refusal (slot or quota) is handed back
- * settled, so a turn whose account has another role than its token can ask again with that role.
+ * The chat counters, the stream slot and the token reservation, asked for together. Nothing is
+ * decided here: the turn decides once it knows whether the account and the key let it go ahead.
  */
-async function passLimits(
+async function askLimits(
   rt: Runtime,
   user: { id: string; role: SessionAccount['role'] },
   estimate: number,
-): Promise<{ lease: PromiseSettledResult<ModelLease>; limits: LimitResult[] }> {
-  const [minute, day, global, lease] = await Promise.allSettled([
-    enforceLimit(rt, 'chat:user:minute', user.id),
-    enforceLimit(rt, 'chat:user:day', user.id),
-    enforceLimit(rt, 'global', 'all'),
+): Promise<Limited> {
+  const [lease, ...counters] = await Promise.allSettled([
     acquireModelLease(rt, user, estimate),
+    ...chatCounters(user.id).map((c) => enforceLimit(rt, c.policy, c.key)),
   ]);
-  const counters = [minute, day, global];
-  const refused = counters.find((s) => s.status === 'rejected');
-  if (refused) {
-    if (lease.status === 'fulfilled') await lease.value.finish(0);
-    throw refused.reason;
-  }
-  const limits = counters.map((s) => (s as PromiseFulfilledResult<LimitResult>).value);
-  return { lease, limits };
+  return { lease: lease as PromiseSettledResult<ModelLease>, counters };
+}
+
+/** The counters this turn was counted under, given back (a refused account, a replayed retry). */
+function refundCounted(rt: Runtime, userId: string, limited: Limited | undefined): void {
+  if (!limited) return;
+  const counted = chatCounters(userId).filter((_, i) => limited.counters[i]?.status === 'fulfilled');
+  rt.background(refundLimits(rt, counted).catch(() => undefined));
 }
 
 async function isRiskyQuestion(rt: Runtime, openid: string, content: string): Promise<boolean> {
@@ -313,35 +326,38 @@ async function runTurn(
     return { replay: null, account, context: start.context(), history: start.history };
   });
   const caller = { id: claims.sub, role: claims.role };
-  const [gated, images, limited, risky] = await Promise.allSettled([
+  const [gated, images, asked, risky] = await Promise.allSettled([
     gate,
     imageIds.length
       ? import('../uploads/chat-images.js').then((m) =>
           m.checkChatImages(rt, caller.id, imageIds, conversationId),
         )
       : Promise.resolve([] as FileRow[]),
-    emergency
-      ? Promise.resolve({ lease: { status: 'fulfilled', value: NO_LEASE } as const, limits: [] })
-      : passLimits(rt, caller, estimate).then((r) => {
-          if (r.lease.status === 'fulfilled') lease = r.lease.value;
-          return r;
-        }),
+    // Emergencies skip every limit: that answer costs no model call.
+    emergency ? Promise.resolve(undefined) : askLimits(rt, caller, estimate),
     // Content security only for what would reach the model: emergency guidance is never withheld.
     emergency
       ? Promise.resolve(false)
       : gate.then((g) => (g.replay ? false : isRiskyQuestion(rt, g.account.openid, spec.content))),
   ]);
-  // The account and the key decide first: a retry is answered whatever the limits say now.
+  const value = <T>(s: PromiseSettledResult<T>) => (s as PromiseFulfilledResult<T>).value;
+  const limits = asked.status === 'fulfilled' ? asked.value : undefined;
+  if (limits?.lease.status === 'fulfilled') lease = limits.lease.value;
+  // The account and the key decide first. A turn they refuse (an ended session, no consent,
+  // another's conversation, a key in use) or answer from the first request (a retry) gives back
+  // what the limits counted, so a dead token cannot spend its account's limits and a retry is free.
+  if (gated.status === 'rejected' || gated.value.replay) refundCounted(rt, caller.id, limits);
   if (gated.status === 'rejected') return refuse(gated.reason);
   const g = gated.value;
   if (g.replay) {
     await lease.finish(0);
     return { kind: 'replay', outcome: g.replay, account: g.account };
   }
-  for (const s of [images, limited, risky]) if (s.status === 'rejected') return refuse(s.reason);
-  const value = <T>(s: PromiseSettledResult<T>) => (s as PromiseFulfilledResult<T>).value;
+  for (const s of [images, asked, risky]) if (s.status === 'rejected') return refuse(s.reason);
+  const refusedCounter = limits?.counters.find((c) => c.status === 'rejected');
+  if (refusedCounter) return refuse(refusedCounter.reason);
   const { account, context: person } = g;
-  let leased = value(limited).lease;
+  let leased = limits?.lease ?? { status: 'fulfilled' as const, value: NO_LEASE };
   if (!emergency && account.role !== caller.role) {
     // The token was minted before a role change: the quota follows the account's role.
     await lease.finish(0);
@@ -368,12 +384,14 @@ async function runTurn(
     history: historyWindow(g.history, rt.config.HISTORY_TOKEN_BUDGET),
     idempotency: owned ?? claimed,
   };
-  const { limits } = value(limited);
+  const shown = (limits?.counters ?? [])
+    .map((c) => (c.status === 'fulfilled' ? c.value : null))
+    .filter((r): r is LimitResult => r !== null);
   if (guidance || blocked) {
     await lease.finish(0);
     const outcome = toOutcome(turn, turn.assistantMessage, null);
     await remember(rt, db, turn, outcome);
-    return { kind: 'answer', account, turn, outcome: Promise.resolve(outcome), limits };
+    return { kind: 'answer', account, turn, outcome: Promise.resolve(outcome), limits: shown };
   }
   const rows = value(images);
   const guards = [
@@ -393,7 +411,7 @@ async function runTurn(
     },
     guards,
   );
-  return { kind: 'answer', account, turn, outcome, limits };
+  return { kind: 'answer', account, turn, outcome, limits: shown };
 }
 
 const WHO: Record<Exclude<Relation, 'self'>, string> = {

@@ -1,7 +1,8 @@
 // What a chat turn needs to start, read in one statement (one database round trip): the caller's
 // account with its live session (so the route checks only the token's signature), the
 // conversation's ownership, the family member it is about, the health profile the model is told,
-// the recent history, and the Idempotency-Key claimed (inserted only for a live account).
+// the recent history, and the Idempotency-Key claimed. Every other part reads or inserts nothing
+// unless the account's session is live.
 // A conversation keeps the member it was started for; a new one takes `memberId`. Another user's
 // conversation or member is 404; a memberId that contradicts the conversation's is 422.
 import { sql } from 'drizzle-orm';
@@ -98,6 +99,7 @@ export async function readTurnStart(
     conversation as (
       select ${conversations.memberId} as member_id from ${conversations}
       where ${conversations.userId} = ${userId} and ${conversations.id} = ${conversationId}
+        and exists (select 1 from account)
     ),
     member as (
       select ${familyMembers.id} as id, ${familyMembers.healthProfile} as health_profile,
@@ -106,13 +108,14 @@ export async function readTurnStart(
       from ${familyMembers}
       where ${familyMembers.userId} = ${userId}
         and ${familyMembers.id} = coalesce((select member_id from conversation), ${opts.memberId ?? null})
+        and exists (select 1 from account)
     ),
     history as (
       select ${messages.seq} as seq, ${messages.role} as role, ${messages.content} as content,
              ${messages.status} as status
       from ${messages}
       where ${messages.userId} = ${userId} and ${messages.conversationId} = ${conversationId}
-        and ${messages.supersededAt} is null
+        and ${messages.supersededAt} is null and exists (select 1 from account)
         and (${before}::bigint is null or ${messages.seq} < ${before}::bigint)
       order by ${messages.seq} desc
       limit ${opts.historyMax}

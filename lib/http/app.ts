@@ -140,7 +140,9 @@ export function createApp(name: string, runtime: () => Runtime, basePath = `/api
       route: c.req.routePath,
       status: c.res.status,
       latencyMs: Math.round(performance.now() - started),
-      userId: c.get('user')?.id ?? tokenSubject(c),
+      // A refusal before the account was read still names the token's subject; a 401 names nobody
+      // (the sign-in has ended, or the account is gone: its id is not written back).
+      userId: c.get('user')?.id ?? (c.res.status === 401 ? undefined : tokenSubject(c)),
       errorCode: c.get('errorCode'),
     };
     rt.log.info(entry, 'request');

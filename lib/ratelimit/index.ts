@@ -38,7 +38,7 @@
  */
 
 // Only what the rest of the code base uses; the backends, scripts and policy checks stay inside.
-export { checkLimit, type LimitResult } from './limit.js';
+export { checkLimit, type LimitResult, refundLimit } from './limit.js';
 export { POLICIES, type PolicyName, type PolicyOverrides } from './policies.js';
 export { type QuotaReservation, reserveQuota, settleQuota, shanghaiDay } from './quota.js';
 export { acquireSlot, type SlotLease } from './slots.js';

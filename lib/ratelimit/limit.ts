@@ -1,5 +1,5 @@
 import { Ratelimit } from '@upstash/ratelimit';
-import { memorySlidingWindow } from './memory.js';
+import { memorySlidingWindow, memorySlidingWindowRefund } from './memory.js';
 import { type PolicyName, windowToMs } from './policies.js';
 import { ensureWarm, type LimitStore } from './store.js';
 
@@ -97,4 +97,25 @@ export async function checkLimit(
   } catch {
     return unavailable(store, policyName);
   }
+}
+
+/**
+ * Gives back one request counted by checkLimit for `key` (a turn refused for another reason right
+ * after its limits passed: an ended session, a retry answered from its first request). The sliding
+ * window's script takes a negative rate as a refund. Best effort: never throws.
+ */
+export async function refundLimit(store: LimitStore, policyName: PolicyName, key: string): Promise<void> {
+  const spec = store.policies[policyName];
+  if (!spec) throw new Error(`unknown rate-limit policy: ${policyName}`);
+  if (store.memory) {
+    memorySlidingWindowRefund(
+      store.memory,
+      `${store.prefix}limit:${policyName}:${key}`,
+      windowToMs(spec.window),
+    );
+    return;
+  }
+  const limiter = limiterFor(store, policyName);
+  if (!limiter) return;
+  await limiter.limit(key, { rate: -1 }).catch(() => undefined);
 }

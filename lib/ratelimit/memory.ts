@@ -135,3 +135,9 @@ export function memorySlidingWindow(
   if (next === 1) db.pexpire(currentKey, windowMs * 2 + 1000);
   return { success: true, remaining: Math.max(0, limit - (next + inPrevious)), reset };
 }
+
+/** Gives back one request of the current window (a request refused right after it was counted). */
+export function memorySlidingWindowRefund(db: MemoryDb, key: string, windowMs: number): void {
+  const currentKey = `${key}:${Math.floor(db.now() / windowMs)}`;
+  if (db.getCounter(currentKey) > 0) db.incrBy(currentKey, -1);
+}

@@ -2,11 +2,14 @@
 // the flow starts: the session behind a validly signed token, consent, ownership, and the
 // Idempotency-Key, claimed in the same statement and freed when the turn is refused.
 import { and, eq } from 'drizzle-orm';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatResult, ErrorEnvelope, TextChatRequest } from '../../client/index.js';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
+import { signAccessToken } from '../../lib/auth/jwt.js';
+import { readTurnStart } from '../../lib/chat/start.js';
 import { idempotencyKeys, messages, users } from '../../lib/db/schema.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import { createHarness, type Harness, testEnv } from '../helpers/harness.js';
 
 let h: Harness;
 let mock: MockLlm;
@@ -92,7 +95,29 @@ describe('a chat turn checks the session in its first statement', () => {
     expect((await keyRow(bob.userId, 'key-reused'))?.status).toBe('done');
   });
 
-  it('a turn refused before it had the account still logs whose request it was', async () => {
+  it('the statement claims no key and reads nothing for an ended session', async () => {
+    const alice = await h.user('start-dead-claims');
+    const first = await chat(alice.token, { content: '头疼怎么办' });
+    expect(first.status).toBe(200);
+    const claims = { sub: alice.userId, sid: String(decodeJwt(alice.token).sid) };
+    await h.call('POST', '/users/logout', { body: { refreshToken: alice.refresh } });
+    const start = await readTurnStart(
+      await h.rt.db(),
+      claims,
+      {
+        conversationId: first.json.conversationId,
+        historyMax: 10,
+        claim: { scope: { userId: alice.userId, route: 'text-chat', key: 'dead-claim' }, hash: 'h' },
+      },
+      new Date(),
+    );
+    expect(start.account).toBeUndefined();
+    expect(start.claimed).toBe(false);
+    expect(start.history).toEqual([]);
+    expect(await keyRow(alice.userId, 'dead-claim')).toBeUndefined();
+  });
+
+  it('a turn refused after the statement found the account logs whose request it was', async () => {
     const u = await h.user('start-logged');
     const r = await chat(u.token, { conversationId: crypto.randomUUID(), content: '头疼怎么办' });
     expect(r.status).toBe(404);
@@ -100,6 +125,17 @@ describe('a chat turn checks the session in its first statement', () => {
       .map((l) => JSON.parse(l) as { msg?: string; status?: number; fn?: string; userId?: string })
       .findLast((l) => l.msg === 'request' && l.fn === 'text-chat' && l.status === 404);
     expect(line?.userId).toBe(u.userId);
+  });
+
+  it('a deleted account’s refused request names nobody in the log', async () => {
+    const u = await h.user('start-deleted');
+    expect((await h.call('DELETE', '/users/me', { token: u.token })).status).toBe(204);
+    const from = h.logs.length;
+    const r = await chat<ErrorEnvelope>(u.token, { content: '头疼怎么办' });
+    expect(r.status).toBe(401);
+    const after = h.logs.slice(from);
+    expect(after.some((l) => l.includes('"fn":"text-chat"'))).toBe(true);
+    expect(after.filter((l) => l.includes(u.userId))).toEqual([]);
   });
 
   it('a retry with the same key is answered from the first, with one model call in all', async () => {
@@ -142,5 +178,80 @@ describe('a chat turn checks the session in its first statement', () => {
     } finally {
       await q.close();
     }
+  });
+
+  it('a token minted for an administrator since demoted gets a user’s quota', async () => {
+    const q = await createHarness({
+      env: {
+        OPENAI_BASE_URL: mock.baseURL,
+        OPENAI_API_KEY: 'test',
+        LLM_MAX_RETRIES: '0',
+        DAILY_TOKEN_QUOTA_USER: '10',
+        DAILY_TOKEN_QUOTA_ADMIN: '10000000',
+      },
+    });
+    try {
+      // A token as sign-in made it while the account was an administrator: the same session.
+      const u = await q.user('start-demoted');
+      const adminToken = await signAccessToken(
+        q.rt.config,
+        { sub: u.userId, role: 'admin', sid: String(decodeJwt(u.token).sid) },
+        new Date(),
+      );
+      const r = await q.call<ErrorEnvelope>('POST', '/text-chat?stream=false', {
+        token: adminToken,
+        body: { content: '经常口腔溃疡是什么原因' },
+      });
+      expect(r.status).toBe(429);
+      expect(r.json.error.code).toBe('QUOTA_EXCEEDED');
+    } finally {
+      await q.close();
+    }
+  });
+});
+
+describe('what the limits counted is given back when the first statement refuses the turn', () => {
+  let q: Harness;
+  const LIMIT = 2;
+  beforeAll(async () => {
+    const base = JSON.parse(testEnv().RATE_LIMITS ?? '{}') as Record<string, unknown>;
+    q = await createHarness({
+      env: {
+        OPENAI_BASE_URL: mock.baseURL,
+        OPENAI_API_KEY: 'test',
+        LLM_MAX_RETRIES: '0',
+        RATE_LIMITS: JSON.stringify({ ...base, 'chat:user:minute': { limit: LIMIT } }),
+      },
+    });
+  });
+  afterAll(async () => {
+    await q?.close();
+  });
+  const ask = (token: string, content: string, key?: string) =>
+    q.call<ErrorEnvelope>('POST', '/text-chat?stream=false', {
+      token,
+      body: { content },
+      ...(key ? { headers: { 'idempotency-key': key } } : {}),
+    });
+
+  it('a token whose sign-in ended cannot spend its account’s chat limit', async () => {
+    const old = await q.user('refund-dead');
+    await q.call('POST', '/users/logout', { body: { refreshToken: old.refresh } });
+    for (let i = 0; i < LIMIT + 2; i++) expect((await ask(old.token, `问题 ${i}`)).status).toBe(401);
+    await q.rt.settled();
+    const now = await q.user('refund-dead');
+    for (let i = 0; i < LIMIT; i++) expect((await ask(now.token, `新问题 ${i}`)).status).toBe(200);
+    const over = await ask(now.token, '再问一个');
+    expect(over.status).toBe(429);
+    expect(over.json.error.code).toBe('RATE_LIMITED');
+  });
+
+  it('retries answered from the first request cost nothing', async () => {
+    const u = await q.user('refund-retry');
+    expect((await ask(u.token, '第一个问题', 'k1')).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await ask(u.token, '第一个问题', 'k1')).status).toBe(200);
+    await q.rt.settled();
+    expect((await ask(u.token, '第二个问题')).status).toBe(200);
+    expect((await ask(u.token, '第三个问题')).status).toBe(429);
   });
 });

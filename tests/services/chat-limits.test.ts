@@ -94,6 +94,25 @@ describe.each(['upstash', 'redis'] as const)('chat limits over %s', (backend) =>
     await h.close();
   });
 
+  it('gives back what a refused turn counted: an ended sign-in and a replayed retry spend nothing', async () => {
+    h = await createHarness({ env: env(backend, limits({ 'chat:user:minute': { limit: 2 } })) });
+    const old = await h.user('refunded');
+    await h.call('POST', '/users/logout', { body: { refreshToken: old.refresh } });
+    for (let i = 0; i < 3; i++) expect((await chat(h, old.token, `问题 ${i}`)).status).toBe(401);
+    const u = await h.user('refunded');
+    const key = { 'idempotency-key': `k-${crypto.randomUUID()}` };
+    const q = { token: u.token, body: { content: '第一个问题' }, headers: key };
+    expect((await h.call('POST', '/text-chat?stream=false', q)).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await h.call('POST', '/text-chat?stream=false', q)).status).toBe(200);
+    // The refunds run after the answer: wait for them as a later request would find them.
+    await h.rt.settled();
+    expect((await chat(h, u.token, '第二个问题')).status).toBe(200);
+    const over = await chat<ErrorEnvelope>(h, u.token, '第三个问题');
+    expect(over.status).toBe(429);
+    expect(over.json.error.code).toBe('RATE_LIMITED');
+    await h.close();
+  });
+
   it('caps concurrent answers: the slot is held while the answer is written, not while a client listens', async () => {
     h = await createHarness({ db: 'postgres', env: env(backend, { MAX_CONCURRENT_STREAMS: '1' }) });
     const server = await h.listen();

@@ -3,7 +3,7 @@
 // Each change and its audit row are written in one transaction: there is no complaint without its
 // record, and no record of a change that did not happen.
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
-import { audit } from '../audit.js';
+import { audit, auditedRead } from '../audit.js';
 import type { Ctx } from '../context.js';
 import { decodeCursor, encodeCursor } from '../conversations/cursor.js';
 import type { Db } from '../db/index.js';
@@ -138,19 +138,10 @@ export async function listComplaints(db: Db, f: ComplaintFilter): Promise<AdminC
  * GET /logs/complaints (admins). Complaints are users' own words: the page and its audit row are one
  * transaction, so no page is read unrecorded.
  */
-export async function readComplaints(ctx: Ctx, f: ComplaintFilter): Promise<AdminComplaintPage> {
-  const db = await ctx.rt.db();
-  return db.transaction(async (tx) => {
-    const page = await listComplaints(tx, f);
-    await audit(tx, {
-      actorId: ctx.userId,
-      action: 'admin.read',
-      targetType: 'complaints',
-      requestId: ctx.requestId,
-      meta: { resource: 'complaints', items: page.items.length },
-    });
-    return page;
-  });
+export function readComplaints(ctx: Ctx, f: ComplaintFilter): Promise<AdminComplaintPage> {
+  return auditedRead(ctx, { resource: 'complaints', targetType: 'complaints' }, (db) =>
+    listComplaints(db, f),
+  );
 }
 
 /**

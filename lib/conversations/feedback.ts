@@ -1,7 +1,7 @@
 // Ratings of answers: the owner gives, changes or removes one per answer; admins list them without
 // the conversation's text (the rating, its reason, the user's comment and the model only).
 import { and, desc, eq, gte, lte, type SQL, sql } from 'drizzle-orm';
-import { audit } from '../audit.js';
+import { auditedRead } from '../audit.js';
 import type { Ctx } from '../context.js';
 import type { Db } from '../db/index.js';
 import { type FeedbackRating, messageFeedback, messages } from '../db/schema.js';
@@ -133,17 +133,8 @@ export async function listFeedback(db: Db, f: FeedbackFilter): Promise<FeedbackL
  * GET /logs/feedback (admins). Comments are users' own words: the page and its audit row are one
  * transaction, like the system log's, so no page is read unrecorded.
  */
-export async function readFeedback(ctx: Ctx, f: FeedbackFilter): Promise<FeedbackLogPage> {
-  const db = await ctx.rt.db();
-  return db.transaction(async (tx) => {
-    const page = await listFeedback(tx, f);
-    await audit(tx, {
-      actorId: ctx.userId,
-      action: 'admin.read',
-      targetType: 'message_feedback',
-      requestId: ctx.requestId,
-      meta: { resource: 'message_feedback', items: page.items.length },
-    });
-    return page;
-  });
+export function readFeedback(ctx: Ctx, f: FeedbackFilter): Promise<FeedbackLogPage> {
+  return auditedRead(ctx, { resource: 'message_feedback', targetType: 'message_feedback' }, (db) =>
+    listFeedback(db, f),
+  );
 }

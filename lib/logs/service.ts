@@ -1,6 +1,6 @@
 // System and audit log storage: client log ingestion (scrubbed) and the admins' keyset-paged queries.
 import { and, desc, eq, getTableColumns, gte, lte, type SQL, sql } from 'drizzle-orm';
-import { audit } from '../audit.js';
+import { auditedRead } from '../audit.js';
 import type { Ctx } from '../context.js';
 import type { Db } from '../db/index.js';
 import { auditLog, type SystemLog, systemLogs } from '../db/schema.js';
@@ -166,20 +166,9 @@ export async function listAudit(db: Db, f: AuditFilter): Promise<AuditPage> {
  * record, naming the user whose entries were asked for; the page and its audit row are one
  * transaction, so no page is read unrecorded.
  */
-export async function readSystemLogs(ctx: Ctx, f: SystemLogFilter): Promise<SystemLogPage> {
-  const db = await ctx.rt.db();
-  return db.transaction(async (tx) => {
-    const page = await listSystemLogs(tx, f);
-    await audit(tx, {
-      actorId: ctx.userId,
-      action: 'admin.read',
-      targetType: f.userId ? 'user' : 'system_logs',
-      ...(f.userId ? { targetId: f.userId } : {}),
-      requestId: ctx.requestId,
-      meta: { resource: 'system_logs', items: page.items.length },
-    });
-    return page;
-  });
+export function readSystemLogs(ctx: Ctx, f: SystemLogFilter): Promise<SystemLogPage> {
+  const target = f.userId ? { targetType: 'user', targetId: f.userId } : { targetType: 'system_logs' };
+  return auditedRead(ctx, { resource: 'system_logs', ...target }, (db) => listSystemLogs(db, f));
 }
 
 /**
@@ -189,17 +178,7 @@ export async function readSystemLogs(ctx: Ctx, f: SystemLogFilter): Promise<Syst
 export async function readAuditLog(ctx: Ctx, f: AuditFilter): Promise<AuditPage> {
   const db = await ctx.rt.db();
   if (!f.actorId) return listAudit(db, f);
-  const actorId = f.actorId;
-  return db.transaction(async (tx) => {
-    const page = await listAudit(tx, f);
-    await audit(tx, {
-      actorId: ctx.userId,
-      action: 'admin.read',
-      targetType: 'user',
-      targetId: actorId,
-      requestId: ctx.requestId,
-      meta: { resource: 'audit_log', items: page.items.length },
-    });
-    return page;
-  });
+  return auditedRead(ctx, { resource: 'audit_log', targetType: 'user', targetId: f.actorId }, (tx) =>
+    listAudit(tx, f),
+  );
 }

@@ -33,19 +33,18 @@ type Bundle = {
 
 async function bundle(dir: string, name: string, entry: string): Promise<Bundle & { meta: Metafile }> {
   const outdir = path.join(dir, name.replace(/\W+/g, '_'));
-  const split = await build({
+  // Split ESM: a lazy `import()` stays lazy, as in what Vercel deploys.
+  const splitEsm = {
     entryPoints: { index: entry },
     bundle: true,
     splitting: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outdir,
     outExtension: { '.js': '.mjs' },
     logLevel: 'silent',
     metafile: true,
-  });
+  } as const;
+  const split = await build({ ...splitEsm, target: 'node20', packages: 'external', outdir });
   const outputs = split.metafile.outputs;
   const rel = (f: string) => path.relative(process.cwd(), path.resolve(f));
   // Lazily imported modules are entry points of their own in the metafile: match the entry's path.
@@ -90,18 +89,11 @@ async function bundle(dir: string, name: string, entry: string): Promise<Bundle 
   // bundling build step would deploy. Timed beside the per-file output to show what it would save.
   const inlinedDir = `${outdir}_inlined`;
   const inlined = await build({
-    entryPoints: { index: entry },
-    bundle: true,
-    splitting: true,
-    platform: 'node',
-    format: 'esm',
+    ...splitEsm,
     target: 'node22',
     external: ['sharp', '@electric-sql/pglite', 'pg-native'],
     outdir: inlinedDir,
-    outExtension: { '.js': '.mjs' },
     minify: true,
-    logLevel: 'silent',
-    metafile: true,
     // CommonJS packages inlined into ESM call require(): give them one.
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",

@@ -9,7 +9,11 @@
 //    offline only without one. A real link (from `vercel link`) is used as it is and kept.
 //    Builds in one checkout take turns (.vercel/build.lock), so one never removes the stand-in
 //    another is using.
-// 3. Check the output: every function of lib/functions.ts built, nothing unexpected, and every
+// 3. Bundle each function (scripts/bundle-functions.ts): its `.func` gets an esbuild bundle of
+//    api/v1/<name>.ts with its packages inlined in place of the per-file copy `vercel build` traced,
+//    which cuts a cold import several-fold (docs/performance.md, "Cold import"). BUILD_BUNDLE=0
+//    keeps vercel build's per-file output.
+// 4. Check the output: every function of lib/functions.ts built, nothing unexpected, and every
 //    /api/v1/<name>/… path (and each extra route) routed to its function by config.json.
 //
 // Extra arguments go to `vercel build` (e.g. `npm run build -- --prod`, or `-- --output <dir>` to
@@ -25,6 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readBuildOutput } from '../dev/vercel-output/output.js';
 import { EXTRA_ROUTES, FUNCTION_NAMES } from '../lib/functions.js';
+import { bundleFunctions } from './bundle-functions.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const vercelDir = path.join(root, '.vercel');
@@ -217,6 +222,25 @@ if (code !== 0) {
   process.exit(code);
 }
 console.log(`build: vercel build ${seconds(t)}`);
+
+if (process.env.BUILD_BUNDLE === '0') {
+  console.log('build: BUILD_BUNDLE=0, functions left as vercel build traced them (one file per module)');
+} else {
+  t = performance.now();
+  const kb = (n: number) => `${(n / 1024).toFixed(0)} KB`;
+  try {
+    for (const b of await bundleFunctions(root, outputDir)) {
+      const kept = b.keptPackages.length ? `; kept ${b.keptPackages.join(', ')}` : '';
+      console.log(
+        `build: bundled ${b.fn}: ${kb(b.beforeBytes)} -> ${kb(b.afterBytes)} (${b.files.length} files${kept})`,
+      );
+    }
+  } catch (err) {
+    console.error(`build: bundling failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+  console.log(`build: bundle ${seconds(t)}`);
+}
 
 const problems = checkOutput();
 if (problems.length) {

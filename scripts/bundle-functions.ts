@@ -10,14 +10,15 @@
 // - The traced api/ and lib/ are removed, and every node_modules package except those the bundle
 //   still imports at run time (its external imports in the metafile: native sharp, the optional
 //   packages behind a try/catch require) and what those depend on (sharp's @img binaries).
+// - A CommonJS package behind `import()` gets its named exports as under Node (commonJsInterop).
 // - `.vc-config.json`, the function's package.json (`"type": "module"`: the handler loads as ESM)
 //   and drizzle/ stay as they are. drizzle/ is read only by the PGlite migrations (lib/db/index.ts
 //   MIGRATIONS_DIR), which a deployment never runs (PGlite is not shipped); the chunks sit in
 //   api/v1/ like the sources did, so that path still resolves to it.
 import fs from 'node:fs';
-import { isBuiltin } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
-import { build, type Metafile } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 
 /** Packages never inlined: native code (sharp), a wasm payload (PGlite), an optional native driver. */
 export const EXTERNAL = ['sharp', '@electric-sql/pglite', 'pg-native'];
@@ -32,6 +33,63 @@ export type BundledFunction = {
   /** node_modules packages kept for what the bundle imports at run time. */
   keptPackages: string[];
 };
+
+/** Whether Node loads `file` as CommonJS. */
+function isCommonJs(file: string): boolean {
+  if (file.endsWith('.cjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (!fs.existsSync(pkg)) continue;
+    if ((JSON.parse(fs.readFileSync(pkg, 'utf8')) as { type?: unknown }).type === 'module') return false;
+    break;
+  }
+  return !/^\s*(import|export)\b/m.test(fs.readFileSync(file, 'utf8'));
+}
+
+/**
+ * `import()` of a CommonJS package, as Node answers it: the exports as named exports, and
+ * module.exports as the default. Split by esbuild, such a chunk would export only `default`, and
+ * `const { Redis } = await import('ioredis')` would read undefined. Each one is replaced with a
+ * small ES module re-exporting the package's export names, read here by loading it once.
+ */
+export const commonJsInterop: Plugin = {
+  name: 'commonjs-dynamic-import',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.kind !== 'dynamic-import' || args.pluginData === 'commonjs-dynamic-import') return undefined;
+      const r = await b.resolve(args.path, {
+        kind: 'dynamic-import',
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: 'commonjs-dynamic-import',
+      });
+      if (r.errors.length || r.external || !isCommonJs(r.path)) return undefined;
+      return { path: r.path, namespace: 'commonjs-dynamic-import' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'commonjs-dynamic-import' }, (args) => {
+      const exports: unknown = createRequire(args.path)(args.path);
+      const names = Object.keys(exports ?? {}).filter(
+        (n) => n !== 'default' && n !== '__esModule' && /^[A-Za-z_$][\w$]*$/.test(n),
+      );
+      const spec = JSON.stringify(args.path);
+      return {
+        contents: `const m = require(${spec});\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`,
+        resolveDir: path.dirname(args.path),
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/** Chunks of a package behind import() that export only `default`: named imports would be undefined. */
+export function defaultOnlyChunks(meta: Metafile): string[] {
+  return Object.values(meta.outputs)
+    .filter(
+      (o) => o.entryPoint?.includes('node_modules/') && o.exports.length === 1 && o.exports[0] === 'default',
+    )
+    .map((o) => o.entryPoint ?? '');
+}
 
 /** Bytes of every file under `dir`. */
 export function dirBytes(dir: string): number {
@@ -172,12 +230,16 @@ export async function bundleFunction(root: string, outputDir: string, fn: string
     write: false,
     metafile: true,
     logLevel: 'silent',
+    plugins: [commonJsInterop],
     // CommonJS packages inlined into ESM call require(): give them one.
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },
   });
   if (result.errors.length) throw new Error(`${fn}: esbuild: ${result.errors.map((e) => e.text).join('; ')}`);
+  const defaultOnly = defaultOnlyChunks(result.metafile);
+  if (defaultOnly.length)
+    throw new Error(`${fn}: CommonJS behind import() exports only default: ${defaultOnly.join(', ')}`);
   const entryOut = result.outputFiles.find((f) => f.path === path.join(funcDir, handler));
   if (!entryOut) throw new Error(`${fn}: the bundle has no ${handler}`);
   for (const f of result.outputFiles) {

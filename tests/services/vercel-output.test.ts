@@ -1,7 +1,8 @@
 // The deployed shape, offline: `npm run build` runs the real `vercel build`, and the Build Output it
 // leaves in .vercel/output is served the way the platform would (dev/vercel-output/serve.ts):
 // config.json routes, and every function in its own process through @vercel/node's launcher with
-// its own traced copy of lib/ and node_modules.
+// its own files: the esbuild bundle the build wrote over vercel build's traced copy of lib/ and
+// node_modules (scripts/bundle-functions.ts), plus the packages it still imports (sharp).
 //
 // The build goes to a temporary directory (`npm run build -- --output <dir>`), so concurrent runs and
 // the developer's own .vercel/output do not trip over each other. The functions share one real
@@ -150,6 +151,29 @@ describe('the Vercel build output, served as deployed', () => {
       path: '/api/v1/logs/retention',
       schedule: expect.any(String),
     });
+  });
+
+  it('ships each function as a bundle, with only the packages it imports at run time', () => {
+    const func = (name: string, ...p: string[]) =>
+      path.join(outputDir, `functions/api/v1/${name}.func`, ...p);
+    for (const name of FUNCTION_NAMES) {
+      const handler = fs.readFileSync(func(name, `api/v1/${name}.js`), 'utf8');
+      // The bundle's banner, and none of the per-file output's imports of the traced sources.
+      expect(handler.startsWith("import { createRequire as __cr } from 'node:module';"), name).toBe(true);
+      expect(handler, name).not.toMatch(/from\s*["'](\.\.\/)+lib\//);
+      expect(fs.existsSync(func(name, 'lib')), `${name}: lib/`).toBe(false);
+      expect(fs.existsSync(func(name, 'node_modules/zod')), `${name}: zod`).toBe(false);
+      expect(fs.existsSync(func(name, 'node_modules/hono')), `${name}: hono`).toBe(false);
+      // Loaded as ESM, as the function's package.json says.
+      expect(JSON.parse(fs.readFileSync(func(name, 'package.json'), 'utf8')).type, name).toBe('module');
+    }
+    // Native sharp stays external in uploads, with its platform binary.
+    expect(fs.existsSync(func('uploads', 'node_modules/sharp/package.json'))).toBe(true);
+    expect(fs.readdirSync(func('uploads', 'node_modules/@img'))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^sharp-linux-/)]),
+    );
+    expect(fs.existsSync(func('health', 'node_modules'))).toBe(false);
+    if (!REUSE) expect(buildLog).toMatch(/bundled api\/v1\/health: \d+ KB -> \d+ KB/);
   });
 
   it('routes each function’s sub-paths and the extra routes to it', () => {

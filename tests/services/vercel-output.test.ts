@@ -17,10 +17,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import { readBuildOutput } from '../../dev/vercel-output/output.js';
 import { type OutputServer, startOutputServer } from '../../dev/vercel-output/serve.js';
 import { openDatabase } from '../../lib/db/index.js';
 import { EXTRA_ROUTES, FUNCTION_NAMES } from '../../lib/functions.js';
+import { apiClient, pngImage, uploadImage } from '../helpers/images.js';
+import { readSse, textOf } from '../helpers/sse.js';
+import { startTestStorage, type TestStorage } from '../helpers/storage.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const REUSE = process.env.VERCEL_OUTPUT_REUSE === '1';
@@ -66,6 +70,9 @@ describe('the Vercel build output, served as deployed', () => {
   let server: OutputServer | undefined;
   let buildLog = '';
   const logs: string[] = [];
+  // The parts a chat and an upload reach, so their lazily imported packages run from the bundles.
+  let mock: MockLlm | undefined;
+  let storage: TestStorage | undefined;
 
   const url = (p: string) => {
     if (!server) throw new Error('server not started');
@@ -96,6 +103,8 @@ describe('the Vercel build output, served as deployed', () => {
       console.log(`npm run build: ${buildSeconds.toFixed(1)} s`);
     }
 
+    mock = await startMockLlm({ defaults: { reply: '多喝水，注意休息。如果持续不适，请及时就医。' } });
+    storage = await startTestStorage();
     server = await startOutputServer({
       outputDir,
       // The project's variables, as the platform would hand them to every function.
@@ -105,6 +114,11 @@ describe('the Vercel build output, served as deployed', () => {
         DATABASE_URL: databaseUrl(dbName),
         DATA_DIR: path.join(dataDir, 'data'),
         LOG_LEVEL: 'info',
+        OPENAI_BASE_URL: mock.baseURL,
+        OPENAI_API_KEY: 'test',
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        RATE_LIMIT_PREFIX: `vt:${dbName}:`,
+        ...storage.env,
       },
       onLog: (fn, stream, text) => {
         logs.push(`[${fn} ${stream}] ${text}`);
@@ -118,6 +132,8 @@ describe('the Vercel build output, served as deployed', () => {
 
   afterAll(async () => {
     await server?.close();
+    await mock?.close();
+    await storage?.close();
     await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
@@ -225,6 +241,45 @@ describe('the Vercel build output, served as deployed', () => {
     const anonymous = await fetch(url('/api/v1/users/me'));
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+  });
+
+  it('answers a chat, takes an upload and answers about the image, each from its bundle', async () => {
+    const login = await fetch(url('/api/v1/users/login'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: 'dev:bundled' }),
+    });
+    expect(login.status).toBe(200);
+    const { accessToken: token } = (await login.json()) as { accessToken: string };
+    const api = apiClient(url('/api/v1'), token);
+    const me = await api<{ consent: { currentVersion: string } }>('GET', '/users/me');
+    const consent = await api('POST', '/users/me/consents', {
+      version: me.json.consent.currentVersion,
+      accepted: true,
+    });
+    expect(consent.status).toBe(201);
+    const ask = (p: string, body: Record<string, unknown>) =>
+      fetch(url(p), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+    // text-chat: the model client (openai), the limits and the answer bus (ioredis) load lazily.
+    const chat = await readSse(await ask('/api/v1/text-chat', { content: '最近有点咳嗽怎么办' }));
+    expect(chat.names[0]).toBe('meta');
+    expect(chat.names.at(-1)).toBe('done');
+    expect(textOf(chat)).toContain('多喝水');
+
+    // uploads: the S3 presigners and sharp; vision-chat: the stored image read back for the model.
+    const up = await uploadImage(api, await pngImage());
+    expect(up.upload).toBe(204);
+    expect(up.complete.status).toBe(200);
+    const vision = await readSse(
+      await ask('/api/v1/vision-chat', { content: '这是什么皮疹', imageIds: [up.fileId] }),
+    );
+    expect(vision.names.at(-1)).toBe('done');
+    expect(mock?.requests.length ?? 0).toBeGreaterThanOrEqual(2);
   });
 
   it('answers an unknown route under a function with the JSON 404 envelope', async () => {

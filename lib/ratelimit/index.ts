@@ -24,6 +24,10 @@
  *     exceeds timeoutMs: fail-closed policies give allowed=false, unavailable=true (answer 503);
  *     fail-open ones give allowed=true, unavailable=true.
  *
+ *   refundLimit(store, policyName, key): Promise<void>
+ *     Gives back one request checkLimit counted (the sliding window takes a negative rate), for a
+ *     request refused right after its limits passed. Best effort; never throws for backend trouble.
+ *
  *   acquireSlot(store, userId, max, ttlMs): Promise<{ ok, release(), unavailable }>
  *     At most `max` concurrent holders per user; a holder that never releases frees after ttlMs.
  *     release() is idempotent and never throws. Fails closed.

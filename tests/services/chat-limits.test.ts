@@ -52,46 +52,78 @@ describe.each(['upstash', 'redis'] as const)('chat limits over %s', (backend) =>
     await h?.close();
   });
 
-  it('answers 429 with Retry-After and RateLimit headers past the per-minute limit', async () => {
-    h = await createHarness({ env: env(backend, limits({ 'chat:user:minute': { limit: 2 } })) });
-    const u = await h.user('busy');
-    const before = mock.requests.length;
-    expect((await chat(h, u.token, '头疼怎么办')).status).toBe(200);
-    const second = await chat(h, u.token, '头疼怎么办');
-    expect(second.status).toBe(200);
-    expect(second.headers.get('ratelimit-remaining')).toBe('0');
-    const third = await chat<ErrorEnvelope>(h, u.token, '头疼怎么办');
-    expect(third.status).toBe(429);
-    expect(third.json.error.code).toBe('RATE_LIMITED');
-    const retry = Number(third.headers.get('retry-after'));
-    expect(retry).toBeGreaterThan(0);
-    expect(retry).toBeLessThanOrEqual(60);
-    expect(third.headers.get('ratelimit-limit')).toBe('2');
-    expect(third.headers.get('ratelimit-remaining')).toBe('0');
-    expect(Number(third.headers.get('ratelimit-reset'))).toBe(retry);
-    // The refused question was neither stored nor sent to the model.
-    expect(mock.requests.length - before).toBe(2);
-    const [stored] = await h.db.db.select({ n: count() }).from(messages).where(eq(messages.userId, u.userId));
-    expect(stored?.n).toBe(4);
-    // A retry of an answered request under its Idempotency-Key is replayed, limits or not.
-    const key = { 'idempotency-key': `k-${crypto.randomUUID()}` };
-    const other2 = await h.user('retrier');
-    const q = { token: other2.token, body: { content: '头疼怎么办' }, headers: key };
-    const answered = await h.call<ChatResult>('POST', '/text-chat?stream=false', q);
-    expect(answered.status).toBe(200);
-    expect((await chat(h, other2.token, '头疼怎么办')).status).toBe(200);
-    expect((await chat(h, other2.token, '头疼怎么办')).status).toBe(429);
-    const replayed = await h.call<ChatResult>('POST', '/text-chat?stream=false', q);
-    expect(replayed.status).toBe(200);
-    expect(replayed.json.assistantMessage.id).toBe(answered.json.assistantMessage.id);
-    // A warning sign is answered even so: the emergency guidance costs no model call.
-    const urgent = await chat(h, u.token, '我胸口剧痛、出冷汗');
-    expect(urgent.status).toBe(200);
-    expect(urgent.json.assistantMessage.triage?.category).toBe('cardiac');
-    // Another user is not affected.
-    const other = await h.user('calm');
-    expect((await chat(h, other.token, '头疼怎么办')).status).toBe(200);
-    await h.close();
+  describe('past the per-minute limit', () => {
+    let perMinute: Harness;
+    let busy: Awaited<ReturnType<Harness['user']>>;
+    let answered: Awaited<ReturnType<typeof chat>>[];
+    let refused: Awaited<ReturnType<typeof chat<ErrorEnvelope>>>;
+    let modelCalls: number;
+    beforeAll(async () => {
+      perMinute = await createHarness({ env: env(backend, limits({ 'chat:user:minute': { limit: 2 } })) });
+      busy = await perMinute.user('busy');
+      const before = mock.requests.length;
+      answered = [
+        await chat(perMinute, busy.token, '头疼怎么办'),
+        await chat(perMinute, busy.token, '头疼怎么办'),
+      ];
+      refused = await chat<ErrorEnvelope>(perMinute, busy.token, '头疼怎么办');
+      modelCalls = mock.requests.length - before;
+    });
+    afterAll(async () => {
+      await perMinute?.close();
+    });
+
+    it('answers up to the limit, the last with RateLimit-Remaining 0', () => {
+      expect(answered[0]?.status).toBe(200);
+      expect(answered[1]?.status).toBe(200);
+      expect(answered[1]?.headers.get('ratelimit-remaining')).toBe('0');
+    });
+
+    it('answers 429 with Retry-After and RateLimit headers past the per-minute limit', () => {
+      expect(refused.status).toBe(429);
+      expect(refused.json.error.code).toBe('RATE_LIMITED');
+      const retry = Number(refused.headers.get('retry-after'));
+      expect(retry).toBeGreaterThan(0);
+      expect(retry).toBeLessThanOrEqual(60);
+      expect(refused.headers.get('ratelimit-limit')).toBe('2');
+      expect(refused.headers.get('ratelimit-remaining')).toBe('0');
+      expect(Number(refused.headers.get('ratelimit-reset'))).toBe(retry);
+    });
+
+    it('neither stores the refused question nor sends it to the model', async () => {
+      expect(modelCalls).toBe(2);
+      const [stored] = await perMinute.db.db
+        .select({ n: count() })
+        .from(messages)
+        .where(eq(messages.userId, busy.userId));
+      expect(stored?.n).toBe(4);
+    });
+
+    it('replays a retry of an answered request under its Idempotency-Key, limits or not', async () => {
+      const key = { 'idempotency-key': `k-${crypto.randomUUID()}` };
+      const retrier = await perMinute.user('retrier');
+      const q = { token: retrier.token, body: { content: '头疼怎么办' }, headers: key };
+      const first = await perMinute.call<ChatResult>('POST', '/text-chat?stream=false', q);
+      expect(first.status).toBe(200);
+      expect((await chat(perMinute, retrier.token, '头疼怎么办')).status).toBe(200);
+      expect((await chat(perMinute, retrier.token, '头疼怎么办')).status).toBe(429);
+      const replayed = await perMinute.call<ChatResult>('POST', '/text-chat?stream=false', q);
+      expect(replayed.status).toBe(200);
+      expect(replayed.json.assistantMessage.id).toBe(first.json.assistantMessage.id);
+    });
+
+    it('answers a warning sign even so: the emergency guidance costs no model call', async () => {
+      const before = mock.requests.length;
+      const urgent = await chat(perMinute, busy.token, '我胸口剧痛、出冷汗');
+      expect(urgent.status).toBe(200);
+      expect(urgent.json.assistantMessage.triage?.category).toBe('cardiac');
+      expect(mock.requests.length).toBe(before);
+    });
+
+    it('does not limit another user', async () => {
+      const calm = await perMinute.user('calm');
+      expect((await chat(perMinute, calm.token, '头疼怎么办')).status).toBe(200);
+    });
   });
 
   it('gives back what a refused turn counted: an ended sign-in and a replayed retry spend nothing', async () => {

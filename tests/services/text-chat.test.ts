@@ -3,7 +3,15 @@
 import { and, eq } from 'drizzle-orm';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ChatMeta, ChatResult, Conversation, Message, Page } from '../../client/index.js';
+import type {
+  ChatDone,
+  ChatMeta,
+  ChatResult,
+  Conversation,
+  ErrorEnvelope,
+  Message,
+  Page,
+} from '../../client/index.js';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import type { LocalServer } from '../../dev/server.js';
 import { insertMessage } from '../../lib/conversations/messages.js';
@@ -16,6 +24,9 @@ import { dataOf, readSse, textOf } from '../helpers/sse.js';
 
 type U = { token: string; userId: string };
 type Body = Record<string, unknown>;
+/** The body of a JSON answer, typed by the contract. */
+const bodyOf = async <T>(res: Response): Promise<T> => res.json();
+const errorCodeOf = async (res: Response) => (await bodyOf<ErrorEnvelope>(res)).error.code;
 const REPLY = '多喝水，注意休息。如果头疼持续或加重，请及时就医。';
 
 function llmEnv(mock: MockLlm, extra: Record<string, string> = {}) {
@@ -92,67 +103,100 @@ describe('POST /text-chat', () => {
   const rowsOf = (conversationId: string) =>
     db.select().from(messages).where(eq(messages.conversationId, conversationId)).orderBy(messages.seq);
 
-  it('streams meta, deltas and done, and stores the question and the answer', async () => {
-    mock.enqueue({ reply: REPLY, chunkSize: 5 });
-    const res = await post(alice, { content: '我最近总是头疼，晚上睡不着觉，怎么办？' });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const s = await readSse(res);
-
-    expect(s.names[0]).toBe('meta');
-    expect(s.names.at(-1)).toBe('done');
-    expect(s.names.slice(1, -1).every((n) => n === 'delta')).toBe(true);
-    expect(s.names.filter((n) => n === 'delta').length).toBeGreaterThan(3);
-    expect(textOf(s)).toBe(REPLY);
-    const meta = dataOf(s.events[0], 'meta');
-    const done = dataOf(s.events.at(-1), 'done');
-    expect(meta).toEqual({
-      conversationId: expect.any(String),
-      userMessageId: expect.any(String),
-      assistantMessageId: expect.any(String),
-    });
-    expect(done).toEqual({
-      assistantMessageId: meta.assistantMessageId,
-      finishReason: 'stop',
-      usage: { promptTokens: expect.any(Number), completionTokens: estimateTokens(REPLY) },
-      disclaimer: AI_DISCLAIMER,
+  describe('a first question', () => {
+    const QUESTION = '我最近总是头疼，晚上睡不着觉，怎么办？';
+    let res: Response;
+    let s: Awaited<ReturnType<typeof readSse>>;
+    let meta: ChatMeta;
+    let done: ChatDone;
+    let sent: ChatCompletionCreateParams;
+    beforeAll(async () => {
+      mock.reset();
+      mock.enqueue({ reply: REPLY, chunkSize: 5 });
+      res = await post(alice, { content: QUESTION });
+      s = await readSse(res);
+      meta = dataOf(s.events[0], 'meta');
+      done = dataOf(s.events.at(-1), 'done');
+      sent = mock.requests[0]?.body as ChatCompletionCreateParams;
     });
 
-    const [conv] = await db.select().from(conversations).where(eq(conversations.id, meta.conversationId));
-    expect(conv).toMatchObject({ userId: alice.userId, title: '我最近总是头疼晚上睡不着觉怎么办' });
-    expect(conv?.lastMessageAt).toBeInstanceOf(Date);
-    const rows = await rowsOf(meta.conversationId);
-    expect(rows.map((r) => [r.id, r.role, r.status])).toEqual([
-      [meta.userMessageId, 'user', 'complete'],
-      [meta.assistantMessageId, 'assistant', 'complete'],
-    ]);
-    expect(rows[1]).toMatchObject({
-      content: REPLY,
-      aiGenerated: true,
-      model: 'mock-chat',
-      finishReason: 'stop',
-      completionTokens: estimateTokens(REPLY),
-      promptTokens: done.usage.promptTokens,
+    it('is answered as an event stream', () => {
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     });
-    const [usage] = await db.select().from(usageDaily).where(eq(usageDaily.userId, alice.userId));
-    expect(usage).toMatchObject({ requests: 1, completionTokens: estimateTokens(REPLY) });
 
-    const sent = mock.requests[0]?.body as ChatCompletionCreateParams;
-    expect(sent).toMatchObject({ model: 'mock-chat', stream: true, stream_options: { include_usage: true } });
-    expect(sent.messages[0]).toMatchObject({ role: 'system', content: expect.stringContaining('健康助手') });
-    expect(sent.messages.at(-1)).toEqual({ role: 'user', content: '我最近总是头疼，晚上睡不着觉，怎么办？' });
-    expect(sent.messages).toHaveLength(2);
-
-    const listed = await h.call<Page<Message>>('GET', `/conversations/${meta.conversationId}/messages`, {
-      token: alice.token,
+    it('streams meta, deltas and done', () => {
+      expect(s.names[0]).toBe('meta');
+      expect(s.names.at(-1)).toBe('done');
+      expect(s.names.slice(1, -1).every((n) => n === 'delta')).toBe(true);
+      expect(s.names.filter((n) => n === 'delta').length).toBeGreaterThan(3);
+      expect(textOf(s)).toBe(REPLY);
+      expect(meta).toEqual({
+        conversationId: expect.any(String),
+        userMessageId: expect.any(String),
+        assistantMessageId: expect.any(String),
+      });
+      expect(done).toEqual({
+        assistantMessageId: meta.assistantMessageId,
+        finishReason: 'stop',
+        usage: { promptTokens: expect.any(Number), completionTokens: estimateTokens(REPLY) },
+        disclaimer: AI_DISCLAIMER,
+      });
     });
-    expect(listed.json.items[1]).toMatchObject({
-      id: meta.assistantMessageId,
-      status: 'complete',
-      aiGenerated: true,
-      disclaimer: AI_DISCLAIMER,
-      model: 'mock-chat',
-      usage: done.usage,
+
+    it('starts a conversation of the caller, titled by the question', async () => {
+      const [conv] = await db.select().from(conversations).where(eq(conversations.id, meta.conversationId));
+      expect(conv).toMatchObject({ userId: alice.userId, title: '我最近总是头疼晚上睡不着觉怎么办' });
+      expect(conv?.lastMessageAt).toBeInstanceOf(Date);
+    });
+
+    it('stores the question and the answer, with its model and usage', async () => {
+      const rows = await rowsOf(meta.conversationId);
+      expect(rows.map((r) => [r.id, r.role, r.status])).toEqual([
+        [meta.userMessageId, 'user', 'complete'],
+        [meta.assistantMessageId, 'assistant', 'complete'],
+      ]);
+      expect(rows[1]).toMatchObject({
+        content: REPLY,
+        aiGenerated: true,
+        model: 'mock-chat',
+        finishReason: 'stop',
+        completionTokens: estimateTokens(REPLY),
+        promptTokens: done.usage.promptTokens,
+      });
+    });
+
+    it('counts the day’s usage', async () => {
+      const [usage] = await db.select().from(usageDaily).where(eq(usageDaily.userId, alice.userId));
+      expect(usage).toMatchObject({ requests: 1, completionTokens: estimateTokens(REPLY) });
+    });
+
+    it('asks the model with the system prompt and the question, streaming with usage', () => {
+      expect(sent).toMatchObject({
+        model: 'mock-chat',
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      expect(sent.messages[0]).toMatchObject({
+        role: 'system',
+        content: expect.stringContaining('健康助手'),
+      });
+      expect(sent.messages.at(-1)).toEqual({ role: 'user', content: QUESTION });
+      expect(sent.messages).toHaveLength(2);
+    });
+
+    it('lists the answer with its disclaimer, model and usage', async () => {
+      const listed = await h.call<Page<Message>>('GET', `/conversations/${meta.conversationId}/messages`, {
+        token: alice.token,
+      });
+      expect(listed.json.items[1]).toMatchObject({
+        id: meta.assistantMessageId,
+        status: 'complete',
+        aiGenerated: true,
+        disclaimer: AI_DISCLAIMER,
+        model: 'mock-chat',
+        usage: done.usage,
+      });
     });
   });
 
@@ -161,7 +205,7 @@ describe('POST /text-chat', () => {
     const res = await post(alice, { content: '感冒了能喝咖啡吗' }, { query: '?stream=false' });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    const body: ChatResult = await res.json();
+    const body = await bodyOf<ChatResult>(res);
     expect(body).toEqual({
       conversationId: expect.any(String),
       userMessage: expect.objectContaining({ role: 'user', content: '感冒了能喝咖啡吗', status: 'complete' }),
@@ -246,10 +290,12 @@ describe('POST /text-chat', () => {
 
     const row = await answerRow(dataOf(s.events[0], 'meta').assistantMessageId);
     expect(row).toMatchObject({ status: 'complete', aiGenerated: false, content: triage.message, triage });
+  });
 
-    const json: ChatResult = await (
-      await post(alice, { content: '胸口剧痛、出冷汗' }, { query: '?stream=false' })
-    ).json();
+  it('stream=false answers an emergency with the triage, without asking the model', async () => {
+    const json = await bodyOf<ChatResult>(
+      await post(alice, { content: '胸口剧痛、出冷汗' }, { query: '?stream=false' }),
+    );
     expect(json.assistantMessage).toMatchObject({ triage: { level: 'emergency' }, aiGenerated: false });
     expect(json.assistantMessage).not.toHaveProperty('disclaimer');
     expect(mock.requests).toHaveLength(0);
@@ -268,11 +314,13 @@ describe('POST /text-chat', () => {
         ['assistant', 'error', ''],
       ]);
       expect(rows[1]).toMatchObject({ errorCode: 'UPSTREAM_ERROR', aiGenerated: false, promptTokens: null });
+    });
 
+    it('upstream 5xx with stream=false: 502 UPSTREAM_ERROR', async () => {
       mock.enqueue({ status: 503 });
       const json = await post(alice, { content: '血压高吃什么' }, { query: '?stream=false' });
       expect(json.status).toBe(502);
-      expect((await json.json()).error.code).toBe('UPSTREAM_ERROR');
+      expect(await errorCodeOf(json)).toBe('UPSTREAM_ERROR');
     });
 
     it('no first token in time: UPSTREAM_TIMEOUT, the upstream request aborted', async () => {
@@ -347,31 +395,43 @@ describe('POST /text-chat', () => {
   });
 
   describe('Idempotency-Key', () => {
-    it('replays a finished answer without asking again; another body is 422', async () => {
+    /** Alice's question answered once under a new key. */
+    const answeredOnce = async () => {
       const key = { 'idempotency-key': `k-${crypto.randomUUID()}` };
       mock.enqueue({ reply: REPLY });
       const first = await readSse(await post(alice, { content: '失眠怎么办' }, { headers: key }));
       expect(first.names.at(-1)).toBe('done');
+      return { key, first };
+    };
 
+    it('replays a finished answer as a stream and as JSON without asking again', async () => {
+      const { key, first } = await answeredOnce();
       const again = await readSse(await post(alice, { content: '失眠怎么办' }, { headers: key }));
       expect(again.names).toEqual(['meta', 'delta', 'done']);
       expect(again.events[0]?.data).toEqual(first.events[0]?.data);
       expect(textOf(again)).toBe(REPLY);
       expect(again.events[2]?.data).toEqual(first.events.at(-1)?.data);
-      const json: ChatResult = await (
-        await post(alice, { content: '失眠怎么办' }, { headers: key, query: '?stream=false' })
-      ).json();
+      const json = await bodyOf<ChatResult>(
+        await post(alice, { content: '失眠怎么办' }, { headers: key, query: '?stream=false' }),
+      );
       expect(json.assistantMessage).toMatchObject({
         id: dataOf(first.events[0], 'meta').assistantMessageId,
         content: REPLY,
       });
       expect(mock.requests).toHaveLength(1);
       expect(await rowsOf(dataOf(first.events[0], 'meta').conversationId)).toHaveLength(2);
+    });
 
+    it('another body under a used key is 422', async () => {
+      const { key } = await answeredOnce();
       const other = await post(alice, { content: '换个问题' }, { headers: key });
       expect(other.status).toBe(422);
-      expect((await other.json()).error.code).toBe('UNPROCESSABLE');
-      // Keys are per user: bob's same key is his own.
+      expect(await errorCodeOf(other)).toBe('UNPROCESSABLE');
+      expect(mock.requests).toHaveLength(1);
+    });
+
+    it('keys are per user: bob’s same key is his own', async () => {
+      const { key } = await answeredOnce();
       mock.enqueue({ reply: '好' });
       const bobs = await readSse(await post(bob, { content: '失眠怎么办' }, { headers: key }));
       expect(bobs.names.at(-1)).toBe('done');
@@ -385,7 +445,7 @@ describe('POST /text-chat', () => {
       const firstRead = readSse(firstRes);
       const during = await post(alice, { content: '便秘怎么办' }, { headers: key });
       expect(during.status).toBe(409);
-      expect((await during.json()).error.code).toBe('CONFLICT');
+      expect(await errorCodeOf(during)).toBe('CONFLICT');
       expect((await firstRead).names.at(-1)).toBe('done');
       const after = await readSse(await post(alice, { content: '便秘怎么办' }, { headers: key }));
       expect(textOf(after)).toBe(REPLY);
@@ -400,6 +460,9 @@ describe('POST /text-chat', () => {
       const retry = await readSse(await post(alice, { content: '过敏了' }, { headers: key }));
       expect(textOf(retry)).toBe(REPLY);
       expect(mock.requests).toHaveLength(2);
+    });
+
+    it('a key that is not a token is 400', async () => {
       const bad = await post(alice, { content: '过敏了' }, { headers: { 'idempotency-key': 'has space' } });
       expect(bad.status).toBe(400);
     });
@@ -414,7 +477,7 @@ describe('POST /text-chat', () => {
         const r = await post(bob, { conversationId: c.id, content: '看看别人的' }, { query });
         expect(r.status).toBe(404);
         expect(r.headers.get('content-type')).toMatch(/^application\/json/);
-        expect((await r.json()).error.code).toBe('NOT_FOUND');
+        expect(await errorCodeOf(r)).toBe('NOT_FOUND');
       }
       expect(await rowsOf(c.id)).toEqual([]);
       expect(mock.requests).toHaveLength(0);
@@ -425,12 +488,20 @@ describe('POST /text-chat', () => {
       ).toBe(200);
     });
 
-    it('consent, auth and validation', async () => {
+    it('a user without consent is 403 CONSENT_REQUIRED', async () => {
       const noConsent = await h.login('carol');
       const r = await post(noConsent, { content: '头疼' });
       expect(r.status).toBe(403);
-      expect((await r.json()).error.code).toBe('CONSENT_REQUIRED');
+      expect(await errorCodeOf(r)).toBe('CONSENT_REQUIRED');
+      expect(mock.requests).toHaveLength(0);
+    });
+
+    it('no token is 401', async () => {
       expect((await post(undefined, { content: '头疼' })).status).toBe(401);
+      expect(mock.requests).toHaveLength(0);
+    });
+
+    it('an invalid body or stream flag is 400 BAD_REQUEST', async () => {
       for (const body of [
         {},
         { content: '' },
@@ -440,7 +511,7 @@ describe('POST /text-chat', () => {
       ]) {
         const bad = await post(alice, body);
         expect(bad.status, JSON.stringify(body).slice(0, 40)).toBe(400);
-        expect((await bad.json()).error.code).toBe('BAD_REQUEST');
+        expect(await errorCodeOf(bad)).toBe('BAD_REQUEST');
       }
       expect((await post(alice, { content: 'x'.repeat(4000) }, { query: '?stream=maybe' })).status).toBe(400);
       expect(mock.requests).toHaveLength(0);

@@ -42,34 +42,48 @@ describe('PATCH /users/me', () => {
     bob = await h.login('patch-bob');
   });
 
-  it('replaces the fields given, clears with null, leaves the others', async () => {
-    const avatar = await seedFile(h, alice.userId, { purpose: 'avatar' });
-    const profile = { allergies: ['青霉素'], conditions: ['高血压'], medications: ['氨氯地平'] };
-    const r = await patch(alice, {
+  const PROFILE = { allergies: ['青霉素'], conditions: ['高血压'], medications: ['氨氯地平'] };
+  /** A user with every field set, and the avatar upload it points to. */
+  const filledIn = async (name: string) => {
+    const u = await h.login(name);
+    const avatar = await seedFile(h, u.userId, { purpose: 'avatar' });
+    const r = await patch(u, {
       nickname: '  小爱  ',
       avatarFileId: avatar.id,
       gender: 'female',
       birthYear: 1980,
-      healthProfile: profile,
+      healthProfile: PROFILE,
     });
+    return { u, avatar, r };
+  };
+
+  it('sets the fields given, the nickname trimmed', async () => {
+    const { u, avatar, r } = await filledIn('patch-fields');
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({
-      id: alice.userId,
+      id: u.userId,
       nickname: '小爱',
       avatarFileId: avatar.id,
       gender: 'female',
       birthYear: 1980,
-      healthProfile: profile,
+      healthProfile: PROFILE,
     });
-    // A new health profile replaces the old one whole (no merging of lists).
-    const r2 = await patch(alice, {
+  });
+
+  it('replaces a health profile whole (no merging of lists) and leaves the other fields', async () => {
+    const { u } = await filledIn('patch-profile');
+    const r2 = await patch(u, {
       healthProfile: { allergies: [], conditions: ['糖尿病'], medications: [] },
     });
     expect(r2.json.healthProfile).toEqual({ allergies: [], conditions: ['糖尿病'], medications: [] });
     expect(r2.json.nickname).toBe('小爱');
-    const r3 = await patch(alice, { nickname: null, healthProfile: null, avatarFileId: null });
+  });
+
+  it('clears with null and leaves the others', async () => {
+    const { u } = await filledIn('patch-clear');
+    const r3 = await patch(u, { nickname: null, healthProfile: null, avatarFileId: null });
     expect(r3.status).toBe(200);
-    const me = await h.call<User>('GET', '/users/me', { token: alice.token });
+    const me = await h.call<User>('GET', '/users/me', { token: u.token });
     expect(me.json).toMatchObject({
       nickname: null,
       healthProfile: null,
@@ -120,22 +134,26 @@ describe('PATCH /users/me', () => {
     expect((await patch(alice, { birthYear: 1900 })).status).toBe(200);
   });
 
-  it('takes only the caller’s own, ready avatar upload', async () => {
+  it('refuses another user’s avatar upload or an unknown one with 404', async () => {
     const bobs = await seedFile(h, bob.userId, { purpose: 'avatar' });
     const other = await patch<ErrorEnvelope>(alice, { avatarFileId: bobs.id });
     expect(other.status).toBe(404);
     expect(other.json.error.code).toBe('NOT_FOUND');
     expect((await patch(alice, { avatarFileId: 'no-such-file' })).status).toBe(404);
+    const me = await h.call<User>('GET', '/users/me', { token: alice.token });
+    expect(me.json.avatarFileId).not.toBe(bobs.id);
+  });
 
+  it('refuses an upload that is not ready, or not an avatar, with 422', async () => {
     const pending = await seedFile(h, alice.userId, { purpose: 'avatar', status: 'pending', put: false });
     const notReady = await patch<ErrorEnvelope>(alice, { avatarFileId: pending.id });
     expect(notReady.status).toBe(422);
     expect(notReady.json.error.code).toBe('UNPROCESSABLE');
     const chatImage = await seedFile(h, alice.userId, { purpose: 'chat-image' });
     expect((await patch(alice, { avatarFileId: chatImage.id })).status).toBe(422);
+  });
 
-    const me = await h.call<User>('GET', '/users/me', { token: alice.token });
-    expect(me.json.avatarFileId).not.toBe(bobs.id);
+  it('takes the caller’s own, ready avatar upload', async () => {
     const own = await seedFile(h, alice.userId, { purpose: 'avatar' });
     expect((await patch(alice, { avatarFileId: own.id })).json.avatarFileId).toBe(own.id);
   });
@@ -166,53 +184,77 @@ describe('GET /users/me/export', () => {
     return { res, text, chunks, json: JSON.parse(text) as Export };
   };
 
-  it('holds exactly the caller’s data, nobody else’s, with read URLs for stored files', async () => {
-    // Export and deletion need no consent: h.login, not h.user.
-    const alice = await h.login('export-alice');
-    const bob = await h.login('export-bob');
-    await patch(alice, { healthProfile: { allergies: ['花生'], conditions: [], medications: [] } });
-    await h.call('POST', '/users/me/consents', {
-      token: alice.token,
-      body: { version: h.rt.config.CONSENT_VERSION, accepted: true },
-    });
-    const a = await seedUserData(h, alice.userId, { phrase: 'alice-private-7c1e' });
-    const b = await seedUserData(h, bob.userId, { phrase: 'bob-private-93d2' });
-
-    const { res, text, json } = await readExport(alice);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="health-assistant-export-/);
-    expect(res.headers.get('cache-control')).toBe('no-store');
-
-    expect(json.user).toMatchObject({ id: alice.userId, openid: 'dev:export-alice' });
-    expect(json.user.healthProfile?.allergies).toEqual(['花生']);
-    expect(json.consents).toHaveLength(1);
-    expect(json.conversations.map((c) => c.id).sort()).toEqual([...a.conversationIds].sort());
-    expect(json.messages.map((m) => m.id).sort()).toEqual([...a.messageIds].sort());
-    expect(json.files.map((f) => f.id).sort()).toEqual([...a.fileIds].sort());
-    expect(json.usage).toEqual([{ day: '2026-11-20', requests: 3, promptTokens: 30, completionTokens: 15 }]);
-    expect(json.messages[1]).toMatchObject({
-      role: 'assistant',
-      usage: { promptTokens: 10, completionTokens: 5 },
+  describe('of a user with data beside another’s', () => {
+    let alice: U;
+    let bob: U;
+    let a: Awaited<ReturnType<typeof seedUserData>>;
+    let b: Awaited<ReturnType<typeof seedUserData>>;
+    let exported: Awaited<ReturnType<typeof readExport>>;
+    beforeAll(async () => {
+      // Export and deletion need no consent: h.login, not h.user.
+      alice = await h.login('export-alice');
+      bob = await h.login('export-bob');
+      await patch(alice, { healthProfile: { allergies: ['花生'], conditions: [], medications: [] } });
+      await h.call('POST', '/users/me/consents', {
+        token: alice.token,
+        body: { version: h.rt.config.CONSENT_VERSION, accepted: true },
+      });
+      a = await seedUserData(h, alice.userId, { phrase: 'alice-private-7c1e' });
+      b = await seedUserData(h, bob.userId, { phrase: 'bob-private-93d2' });
+      exported = await readExport(alice);
     });
 
-    // Nothing of Bob's: not his ids, not his words.
-    expect(text).not.toContain('bob-private-93d2');
-    for (const id of [bob.userId, ...b.conversationIds, ...b.messageIds, ...b.fileIds])
-      expect(text).not.toContain(id);
+    it('answers an uncached JSON attachment', () => {
+      const { res } = exported;
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(res.headers.get('content-disposition')).toMatch(
+        /^attachment; filename="health-assistant-export-/,
+      );
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    });
 
-    // The file URLs read the stored bytes and are short-lived.
-    for (const f of json.files) {
-      expect(f.url).toMatch(/X-Amz-Expires=\d+/);
-      expect(new Date(f.urlExpiresAt).getTime()).toBeGreaterThan(Date.now());
-      const body = new Uint8Array(await (await fetch(f.url)).arrayBuffer());
-      expect(body).toEqual(PNG);
-    }
+    it('holds the caller’s profile, consents, conversations, messages, files and usage', () => {
+      const { json } = exported;
+      expect(json.user).toMatchObject({ id: alice.userId, openid: 'dev:export-alice' });
+      expect(json.user.healthProfile?.allergies).toEqual(['花生']);
+      expect(json.consents).toHaveLength(1);
+      expect(json.conversations.map((c) => c.id).sort()).toEqual([...a.conversationIds].sort());
+      expect(json.messages.map((m) => m.id).sort()).toEqual([...a.messageIds].sort());
+      expect(json.files.map((f) => f.id).sort()).toEqual([...a.fileIds].sort());
+      expect(json.usage).toEqual([
+        { day: '2026-11-20', requests: 3, promptTokens: 30, completionTokens: 15 },
+      ]);
+      expect(json.messages[1]).toMatchObject({
+        role: 'assistant',
+        usage: { promptTokens: 10, completionTokens: 5 },
+      });
+    });
 
-    const audited = await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'user.export'));
-    expect(audited.map((r) => r.actorId)).toContain(alice.userId);
-    // The signed URLs never reach a log line.
-    expect(h.logs.join('\n')).not.toContain('X-Amz-Signature');
+    it('holds nothing of another user’s: not his ids, not his words', () => {
+      const { text } = exported;
+      expect(text).not.toContain('bob-private-93d2');
+      for (const id of [bob.userId, ...b.conversationIds, ...b.messageIds, ...b.fileIds])
+        expect(text).not.toContain(id);
+    });
+
+    it('gives short-lived URLs that read the stored files', async () => {
+      for (const f of exported.json.files) {
+        expect(f.url).toMatch(/X-Amz-Expires=\d+/);
+        expect(new Date(f.urlExpiresAt).getTime()).toBeGreaterThan(Date.now());
+        const body = new Uint8Array(await (await fetch(f.url)).arrayBuffer());
+        expect(body).toEqual(PNG);
+      }
+    });
+
+    it('is audited', async () => {
+      const audited = await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'user.export'));
+      expect(audited.map((r) => r.actorId)).toContain(alice.userId);
+    });
+
+    it('never writes the signed URLs to a log line', () => {
+      expect(h.logs.join('\n')).not.toContain('X-Amz-Signature');
+    });
   });
 
   it('streams a long history in pieces, every message once', async () => {
@@ -273,55 +315,71 @@ async function fullAccount(name: string): Promise<U & { keys: string[] }> {
 }
 
 describe('DELETE /users/me', () => {
-  it('removes every row and object of the account, keeps others, and kills its tokens', async () => {
-    const alice = await fullAccount('delete-alice');
-    const bob = await fullAccount('delete-bob');
-    const before = await rowsOf(alice.userId);
-    // The check itself can fail: each of these tables really held Alice's rows.
-    for (const t of [
-      'users',
-      'consents',
-      'conversations',
-      'messages',
-      'files',
-      'usage_daily',
-      'idempotency_keys',
-      'refresh_tokens',
-      'system_logs',
-    ]) {
-      expect(before[t], t).toBeGreaterThan(0);
-    }
-    expect((await s3.keys(userPrefix(alice.userId))).length).toBe(alice.keys.length + 1);
+  describe('of a full account', () => {
+    let alice: U & { keys: string[] };
+    let bob: U & { keys: string[] };
+    let before: Record<string, number>;
+    let objectsBefore: number;
+    let deleted: Awaited<ReturnType<Harness['call']>>;
+    beforeAll(async () => {
+      alice = await fullAccount('delete-alice');
+      bob = await fullAccount('delete-bob');
+      before = await rowsOf(alice.userId);
+      objectsBefore = (await s3.keys(userPrefix(alice.userId))).length;
+      deleted = await h.call('DELETE', '/users/me', { token: alice.token });
+    });
 
-    const r = await h.call('DELETE', '/users/me', { token: alice.token });
-    expect(r.status).toBe(204);
+    it('had rows in each table and objects in storage beforehand (so the checks below can fail)', () => {
+      for (const t of [
+        'users',
+        'consents',
+        'conversations',
+        'messages',
+        'files',
+        'usage_daily',
+        'idempotency_keys',
+        'refresh_tokens',
+        'system_logs',
+      ]) {
+        expect(before[t], t).toBeGreaterThan(0);
+      }
+      expect(objectsBefore).toBe(alice.keys.length + 1);
+    });
 
-    expect(await rowsOf(alice.userId)).toSatisfy(allZero);
-    expect(await s3.keys(userPrefix(alice.userId))).toEqual([]);
-    // Bob is untouched.
-    expect((await rowsOf(bob.userId)).messages).toBeGreaterThan(0);
-    expect((await s3.keys(userPrefix(bob.userId))).length).toBe(bob.keys.length + 1);
+    it('answers 204 and removes every row and object of the account', async () => {
+      expect(deleted.status).toBe(204);
+      expect(await rowsOf(alice.userId)).toSatisfy(allZero);
+      expect(await s3.keys(userPrefix(alice.userId))).toEqual([]);
+    });
 
-    // Old tokens are dead, access and refresh alike.
-    expect((await h.call('GET', '/users/me', { token: alice.token })).status).toBe(401);
-    expect((await h.call('GET', '/users/me/export', { token: alice.token })).status).toBe(401);
-    expect((await h.call('DELETE', '/users/me', { token: alice.token })).status).toBe(401);
-    expect((await h.call('POST', '/users/refresh', { body: { refreshToken: alice.refresh } })).status).toBe(
-      401,
-    );
+    it('leaves another account untouched', async () => {
+      expect((await rowsOf(bob.userId)).messages).toBeGreaterThan(0);
+      expect((await s3.keys(userPrefix(bob.userId))).length).toBe(bob.keys.length + 1);
+    });
 
-    // The audit log keeps the pseudonymous id only.
-    const [audit] = await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'user.delete'));
-    expect(audit).toMatchObject({ actorId: alice.userId, targetId: alice.userId, meta: null });
-    const auditText = JSON.stringify(
-      await h.db.db.select().from(auditLog).where(eq(auditLog.actorId, alice.userId)),
-    );
-    for (const word of ['delete-alice', 'dev:delete-alice', 'delete-alice-words'])
-      expect(auditText).not.toContain(word);
+    it('kills its tokens, access and refresh alike', async () => {
+      expect((await h.call('GET', '/users/me', { token: alice.token })).status).toBe(401);
+      expect((await h.call('GET', '/users/me/export', { token: alice.token })).status).toBe(401);
+      expect((await h.call('DELETE', '/users/me', { token: alice.token })).status).toBe(401);
+      expect((await h.call('POST', '/users/refresh', { body: { refreshToken: alice.refresh } })).status).toBe(
+        401,
+      );
+    });
 
-    // Signing in again is a new, empty account.
-    const again = await h.login('delete-alice');
-    expect(again.userId).not.toBe(alice.userId);
+    it('audits with the pseudonymous id only', async () => {
+      const [audit] = await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'user.delete'));
+      expect(audit).toMatchObject({ actorId: alice.userId, targetId: alice.userId, meta: null });
+      const auditText = JSON.stringify(
+        await h.db.db.select().from(auditLog).where(eq(auditLog.actorId, alice.userId)),
+      );
+      for (const word of ['delete-alice', 'dev:delete-alice', 'delete-alice-words'])
+        expect(auditText).not.toContain(word);
+    });
+
+    it('lets the same WeChat user sign in again to a new, empty account', async () => {
+      const again = await h.login('delete-alice');
+      expect(again.userId).not.toBe(alice.userId);
+    });
   });
 
   it('a crash part-way is finished by the retention job', async () => {

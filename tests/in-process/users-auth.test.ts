@@ -19,19 +19,31 @@ describe('dev sign-in and the HTTP kit', () => {
   });
   afterAll(() => h.close());
 
-  it('signs in with dev:<name> and reads the profile', async () => {
-    const r = await h.call<LoginResponse>('POST', '/users/login', { body: { code: 'dev:alice' } });
-    expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ expiresIn: 900, user: { nickname: 'alice', role: 'user' } });
-    const me = await h.call('GET', '/users/me', { token: r.json.accessToken });
-    expect(me.status).toBe(200);
-    expect(me.json).toMatchObject({
-      id: r.json.user.id,
-      nickname: 'alice',
-      consent: { required: true, acceptedVersion: null },
+  describe('dev:<name> sign-in', () => {
+    let r: Awaited<ReturnType<typeof h.call<LoginResponse>>>;
+    beforeAll(async () => {
+      r = await h.call<LoginResponse>('POST', '/users/login', { body: { code: 'dev:alice' } });
     });
-    const again = await h.call<LoginResponse>('POST', '/users/login', { body: { code: 'dev:alice' } });
-    expect(again.json.user.id).toBe(r.json.user.id);
+
+    it('answers a token pair and the user', () => {
+      expect(r.status).toBe(200);
+      expect(r.json).toMatchObject({ expiresIn: 900, user: { nickname: 'alice', role: 'user' } });
+    });
+
+    it('gives an access token that reads the profile, consent still required', async () => {
+      const me = await h.call<User>('GET', '/users/me', { token: r.json.accessToken });
+      expect(me.status).toBe(200);
+      expect(me.json).toMatchObject({
+        id: r.json.user.id,
+        nickname: 'alice',
+        consent: { required: true, acceptedVersion: null },
+      });
+    });
+
+    it('signs the same name in to the same account', async () => {
+      const again = await h.call<LoginResponse>('POST', '/users/login', { body: { code: 'dev:alice' } });
+      expect(again.json.user.id).toBe(r.json.user.id);
+    });
   });
 
   it('refuses codes that are not dev codes when WeChat is not configured', async () => {
@@ -42,20 +54,41 @@ describe('dev sign-in and the HTTP kit', () => {
     }
   });
 
-  it('rotates refresh tokens and revokes the family when a spent one comes back', async () => {
-    const a = await h.login('rotator');
-    const r1 = await h.call<TokenPair>('POST', '/users/refresh', { body: { refreshToken: a.refresh } });
-    expect(r1.status).toBe(200);
-    expect(r1.json.refreshToken).not.toBe(a.refresh);
-    expect((await h.call('GET', '/users/me', { token: r1.json.accessToken })).status).toBe(200);
-    const reuse = await h.call('POST', '/users/refresh', { body: { refreshToken: a.refresh } });
-    expect(reuse.status).toBe(401);
-    // The thief's replay killed the family: the legitimate newest token is dead too.
-    const after = await h.call('POST', '/users/refresh', { body: { refreshToken: r1.json.refreshToken } });
-    expect(after.status).toBe(401);
-    // Another sign-in is a separate family and unaffected.
-    const b = await h.login('rotator');
-    expect((await h.call('POST', '/users/refresh', { body: { refreshToken: b.refresh } })).status).toBe(200);
+  describe('refresh tokens', () => {
+    const refresh = (refreshToken: string) =>
+      h.call<TokenPair>('POST', '/users/refresh', { body: { refreshToken } });
+    /** A sign-in whose refresh token was rotated once and then came back spent. */
+    const reused = async (name: string) => {
+      const a = await h.login(name);
+      const r1 = await refresh(a.refresh);
+      const reuse = await refresh(a.refresh);
+      return { a, r1, reuse };
+    };
+
+    it('rotate: a refresh answers a new refresh token and an access token that works', async () => {
+      const a = await h.login('rotator');
+      const r1 = await refresh(a.refresh);
+      expect(r1.status).toBe(200);
+      expect(r1.json.refreshToken).not.toBe(a.refresh);
+      expect((await h.call('GET', '/users/me', { token: r1.json.accessToken })).status).toBe(200);
+    });
+
+    it('a spent refresh token coming back is refused', async () => {
+      const { reuse } = await reused('reuser');
+      expect(reuse.status).toBe(401);
+    });
+
+    it('the reuse revokes the family: the legitimate newest token is dead too', async () => {
+      const { r1 } = await reused('robbed');
+      const after = await refresh(r1.json.refreshToken);
+      expect(after.status).toBe(401);
+    });
+
+    it('another sign-in is a separate family, unaffected by the reuse', async () => {
+      await reused('two-families');
+      const b = await h.login('two-families');
+      expect((await refresh(b.refresh)).status).toBe(200);
+    });
   });
 
   describe('an access token stops working when its sign-in ends', () => {
@@ -166,85 +199,115 @@ describe('dev sign-in and the HTTP kit', () => {
     });
   });
 
-  it('answers the envelope for unknown routes, bad bodies and media types', async () => {
-    const unknown = await h.call('GET', '/users/nope');
-    expect(unknown.status).toBe(404);
-    expectEnvelope(unknown.json, 'NOT_FOUND');
-    const noFn = await h.call('GET', '/nothing-here');
-    expect(noFn.status).toBe(404);
-    expectEnvelope(noFn.json, 'NOT_FOUND');
-
-    const big = await h.call('POST', '/users/login', {
-      raw: JSON.stringify({ code: 'x'.repeat(1024 * 1024 + 10) }),
-      headers: { 'content-type': 'application/json' },
+  describe('answers the envelope', () => {
+    it('404 NOT_FOUND for an unknown route of a function', async () => {
+      const unknown = await h.call('GET', '/users/nope');
+      expect(unknown.status).toBe(404);
+      expectEnvelope(unknown.json, 'NOT_FOUND');
     });
-    expect(big.status).toBe(413);
-    expectEnvelope(big.json, 'PAYLOAD_TOO_LARGE');
 
-    const text = await h.call('POST', '/users/login', {
-      raw: 'code=1',
-      headers: { 'content-type': 'text/plain' },
+    it('404 NOT_FOUND for a path of no function', async () => {
+      const noFn = await h.call('GET', '/nothing-here');
+      expect(noFn.status).toBe(404);
+      expectEnvelope(noFn.json, 'NOT_FOUND');
     });
-    expect(text.status).toBe(415);
-    expectEnvelope(text.json, 'UNSUPPORTED_MEDIA_TYPE');
 
-    const malformed = await h.call('POST', '/users/login', {
-      raw: '{"code":',
-      headers: { 'content-type': 'application/json' },
+    it('413 PAYLOAD_TOO_LARGE for a body over 1 MiB', async () => {
+      const big = await h.call('POST', '/users/login', {
+        raw: JSON.stringify({ code: 'x'.repeat(1024 * 1024 + 10) }),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(big.status).toBe(413);
+      expectEnvelope(big.json, 'PAYLOAD_TOO_LARGE');
     });
-    expect(malformed.status).toBe(400);
-    expectEnvelope(malformed.json, 'BAD_REQUEST');
 
-    const extra = await h.call<ErrorEnvelope>('POST', '/users/login', {
-      body: { code: 'dev:x', role: 'admin' },
+    it('415 UNSUPPORTED_MEDIA_TYPE for a body that is not JSON', async () => {
+      const text = await h.call('POST', '/users/login', {
+        raw: 'code=1',
+        headers: { 'content-type': 'text/plain' },
+      });
+      expect(text.status).toBe(415);
+      expectEnvelope(text.json, 'UNSUPPORTED_MEDIA_TYPE');
     });
-    expect(extra.status).toBe(400);
-    expect(extra.json.error.details).toEqual([{ path: '(body)', code: 'unrecognized_keys' }]);
 
-    const wrongType = await h.call<ErrorEnvelope>('POST', '/users/login', { body: { code: 31415926535 } });
-    expect(wrongType.status).toBe(400);
-    expect(wrongType.json.error.details).toEqual([{ path: 'code', code: 'invalid_type' }]);
-    // Details name fields, never values.
-    expect(wrongType.text).not.toContain('31415926535');
+    it('400 BAD_REQUEST for malformed JSON', async () => {
+      const malformed = await h.call('POST', '/users/login', {
+        raw: '{"code":',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(malformed.status).toBe(400);
+      expectEnvelope(malformed.json, 'BAD_REQUEST');
+    });
+
+    it('400 naming an unknown field', async () => {
+      const extra = await h.call<ErrorEnvelope>('POST', '/users/login', {
+        body: { code: 'dev:x', role: 'admin' },
+      });
+      expect(extra.status).toBe(400);
+      expect(extra.json.error.details).toEqual([{ path: '(body)', code: 'unrecognized_keys' }]);
+    });
+
+    it('400 naming a field of the wrong type, never its value', async () => {
+      const wrongType = await h.call<ErrorEnvelope>('POST', '/users/login', { body: { code: 31415926535 } });
+      expect(wrongType.status).toBe(400);
+      expect(wrongType.json.error.details).toEqual([{ path: 'code', code: 'invalid_type' }]);
+      expect(wrongType.text).not.toContain('31415926535');
+    });
   });
 
-  it('keeps a well-formed X-Request-Id and replaces anything else', async () => {
+  it('keeps a well-formed X-Request-Id', async () => {
     const kept = await h.call<ErrorEnvelope>('GET', '/users/me', {
       headers: { 'x-request-id': 'req-12345678' },
     });
     expect(kept.headers.get('x-request-id')).toBe('req-12345678');
     expect(kept.json.error.requestId).toBe('req-12345678');
+  });
+
+  it('replaces an X-Request-Id that is not well-formed', async () => {
     const replaced = await h.call('GET', '/users/me', { headers: { 'x-request-id': 'bad id<script>' } });
     expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('records consent, and withdrawing it makes it required again', async () => {
-    const u = await h.login('consenter');
-    const version = h.rt.config.CONSENT_VERSION;
-    const wrong = await h.call('POST', '/users/me/consents', {
-      token: u.token,
-      body: { version: 'v-old', accepted: true },
+  describe('consent', () => {
+    const consent = (u: { token: string }, body: { version: string; accepted: boolean }) =>
+      h.call('POST', '/users/me/consents', { token: u.token, body });
+    /** A user who accepted the current version. */
+    const consented = async (name: string) => {
+      const u = await h.login(name);
+      const ok = await consent(u, { version: h.rt.config.CONSENT_VERSION, accepted: true });
+      return { u, ok };
+    };
+
+    it('refuses a version that is not the current one with 422', async () => {
+      const u = await h.login('consent-old');
+      const wrong = await consent(u, { version: 'v-old', accepted: true });
+      expect(wrong.status).toBe(422);
     });
-    expect(wrong.status).toBe(422);
-    const ok = await h.call('POST', '/users/me/consents', {
-      token: u.token,
-      body: { version, accepted: true },
+
+    it('records the current version: no longer required', async () => {
+      const version = h.rt.config.CONSENT_VERSION;
+      const { u, ok } = await consented('consenter');
+      expect(ok.status).toBe(201);
+      expect(ok.json).toMatchObject({ version, accepted: true });
+      const me = await h.call<User>('GET', '/users/me', { token: u.token });
+      expect(me.json.consent).toEqual({
+        required: false,
+        currentVersion: version,
+        acceptedVersion: version,
+        text: null,
+        crossBorderTransfer: null,
+      });
     });
-    expect(ok.status).toBe(201);
-    expect(ok.json).toMatchObject({ version, accepted: true });
-    let me = await h.call<User>('GET', '/users/me', { token: u.token });
-    expect(me.json.consent).toEqual({
-      required: false,
-      currentVersion: version,
-      acceptedVersion: version,
-      text: null,
-      crossBorderTransfer: null,
+
+    it('withdrawing it makes it required again, and both are listed newest first', async () => {
+      const version = h.rt.config.CONSENT_VERSION;
+      const { u } = await consented('withdrawer');
+      await consent(u, { version, accepted: false });
+      const me = await h.call<User>('GET', '/users/me', { token: u.token });
+      expect(me.json.consent.required).toBe(true);
+      const list = await h.call<ConsentList>('GET', '/users/me/consents', { token: u.token });
+      expect(list.json.items.map((i) => i.accepted)).toEqual([false, true]);
     });
-    await h.call('POST', '/users/me/consents', { token: u.token, body: { version, accepted: false } });
-    me = await h.call('GET', '/users/me', { token: u.token });
-    expect(me.json.consent.required).toBe(true);
-    const list = await h.call<ConsentList>('GET', '/users/me/consents', { token: u.token });
-    expect(list.json.items.map((i) => i.accepted)).toEqual([false, true]);
   });
 
   it('writes request logs without tokens or codes', async () => {
@@ -279,15 +342,25 @@ describe('WeChat sign-in against a local stand-in', () => {
     await stub.close();
   });
 
-  it('signs in with a valid code, keeps the unionid, never returns the session key', async () => {
-    const r = await h.call('POST', '/users/login', { body: { code: 'ok:o-user-1:u-union-1' } });
-    expect(r.status).toBe(200);
-    expect(r.text).not.toContain('STUB-SESSION-KEY');
-    expect(h.logs.join('\n')).not.toContain('STUB-SESSION-KEY');
-    const rows = await h.db.db.query.users.findMany();
-    const row = rows.find((u) => u.openid === 'o-user-1');
-    expect(row?.unionid).toBe('u-union-1');
-    expect(JSON.stringify(rows)).not.toContain('STUB-SESSION-KEY');
+  describe('with a valid code', () => {
+    let r: Awaited<ReturnType<Harness['call']>>;
+    beforeAll(async () => {
+      r = await h.call('POST', '/users/login', { body: { code: 'ok:o-user-1:u-union-1' } });
+    });
+
+    it('signs in and keeps the unionid', async () => {
+      expect(r.status).toBe(200);
+      const rows = await h.db.db.query.users.findMany();
+      const row = rows.find((u) => u.openid === 'o-user-1');
+      expect(row?.unionid).toBe('u-union-1');
+    });
+
+    it('never returns, logs or stores the session key', async () => {
+      expect(r.text).not.toContain('STUB-SESSION-KEY');
+      expect(h.logs.join('\n')).not.toContain('STUB-SESSION-KEY');
+      const rows = await h.db.db.query.users.findMany();
+      expect(JSON.stringify(rows)).not.toContain('STUB-SESSION-KEY');
+    });
   });
 
   it('gives admins their role from ADMIN_OPENIDS', async () => {
@@ -336,7 +409,7 @@ describe('PATCH from the mini-program (wx.request has no PATCH)', () => {
   });
   afterAll(() => h.close());
 
-  it('POST with X-HTTP-Method-Override: PATCH is a PATCH; other overrides are ignored', async () => {
+  it('POST with X-HTTP-Method-Override: PATCH is a PATCH, and logged as one', async () => {
     const u = await h.login('overrider');
     const r = await h.call<User>('POST', '/users/me', {
       token: u.token,
@@ -348,6 +421,10 @@ describe('PATCH from the mini-program (wx.request has no PATCH)', () => {
     expect(
       h.logs.some((l) => l.includes('"method":"PATCH"') && l.includes('"route":"/api/v1/users/me"')),
     ).toBe(true);
+  });
+
+  it('other overrides are ignored: POST with DELETE deletes nothing', async () => {
+    const u = await h.login('overrider-delete');
     const del = await h.call('POST', '/users/me', {
       token: u.token,
       body: {},
@@ -365,26 +442,36 @@ describe('errors on the method-override path and unstorable text', () => {
   });
   afterAll(() => h.close());
 
-  it('answers envelopes, not plain text, and prints nothing of the body', async () => {
-    const u = await h.login('override-errors');
+  describe('answers envelopes, not plain text, and prints nothing of the body', () => {
     const override = { 'x-http-method-override': 'PATCH' };
-    const bad = await h.call('POST', '/users/me', {
-      token: u.token,
-      body: { nickname: 42 },
-      headers: override,
+
+    it('400 BAD_REQUEST for an invalid body', async () => {
+      const u = await h.login('override-errors');
+      const bad = await h.call('POST', '/users/me', {
+        token: u.token,
+        body: { nickname: 42 },
+        headers: override,
+      });
+      expect(bad.status).toBe(400);
+      expectEnvelope(bad.json, 'BAD_REQUEST');
     });
-    expect(bad.status).toBe(400);
-    expectEnvelope(bad.json, 'BAD_REQUEST');
-    const anon = await h.call('POST', '/users/me', { body: { nickname: 'x' }, headers: override });
-    expect(anon.status).toBe(401);
-    expectEnvelope(anon.json, 'UNAUTHORIZED');
-    const missing = await h.call('POST', '/conversations/nope', {
-      token: u.token,
-      body: { title: 'x' },
-      headers: override,
+
+    it('401 UNAUTHORIZED without a token', async () => {
+      const anon = await h.call('POST', '/users/me', { body: { nickname: 'x' }, headers: override });
+      expect(anon.status).toBe(401);
+      expectEnvelope(anon.json, 'UNAUTHORIZED');
     });
-    expect(missing.status).toBe(404);
-    expectEnvelope(missing.json, 'NOT_FOUND');
+
+    it('404 NOT_FOUND for an unknown resource', async () => {
+      const u = await h.login('override-missing');
+      const missing = await h.call('POST', '/conversations/nope', {
+        token: u.token,
+        body: { title: 'x' },
+        headers: override,
+      });
+      expect(missing.status).toBe(404);
+      expectEnvelope(missing.json, 'NOT_FOUND');
+    });
   });
 
   it('a NUL character in stored text is a 400, never a 500 that logs the value', async () => {

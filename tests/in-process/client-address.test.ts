@@ -8,7 +8,7 @@ const LIMIT = 3;
 
 function limitedEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
   const base = testEnv();
-  const table = JSON.parse(base.RATE_LIMITS as string);
+  const table: Record<string, unknown> = JSON.parse(base.RATE_LIMITS as string);
   table['login:ip'] = { limit: LIMIT };
   return { RATE_LIMITS: JSON.stringify(table), ...extra };
 }

@@ -28,7 +28,7 @@ describe('createCosPresignedPost', () => {
       'q-ak': 'AKIDEXAMPLE',
       'q-key-time': `${start};${start + 600}`,
     });
-    const policy = JSON.parse(Buffer.from(out.fields.policy, 'base64').toString('utf8'));
+    const policy: unknown = JSON.parse(Buffer.from(out.fields.policy, 'base64').toString('utf8'));
     expect(policy).toEqual({
       expiration: '2024-05-01T00:10:00.000Z',
       conditions: [
@@ -65,7 +65,9 @@ describe('createCosPresignedPost', () => {
   it("carries a temporary key's token in x-cos-security-token, pinned in the policy", () => {
     const withToken = createCosPresignedPost({ ...base, securityToken: 'tmp-token-123' });
     expect(withToken.fields['x-cos-security-token']).toBe('tmp-token-123');
-    const policy = JSON.parse(Buffer.from(withToken.fields.policy ?? '', 'base64').toString('utf8'));
+    const policy: { conditions: unknown[] } = JSON.parse(
+      Buffer.from(withToken.fields.policy ?? '', 'base64').toString('utf8'),
+    );
     expect(policy.conditions).toContainEqual({ 'x-cos-security-token': 'tmp-token-123' });
     const without = createCosPresignedPost(base);
     expect(without.fields).not.toHaveProperty('x-cos-security-token');

@@ -46,7 +46,8 @@ describe('completeJson against the stand-in', () => {
   });
 
   it('directives in any message of a JSON-mode request', async () => {
-    expect(JSON.parse(await ask('[[mock:json=notreport]]')).isLabReport).toBe(false);
+    const report: { isLabReport?: unknown } = JSON.parse(await ask('[[mock:json=notreport]]'));
+    expect(report.isLabReport).toBe(false);
     const broken = await ask('[[mock:json=broken]]');
     expect(() => JSON.parse(broken)).toThrow();
     await expect(ask('[[mock:status=500]]')).rejects.toMatchObject({

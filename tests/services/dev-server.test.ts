@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Health, LoginResponse, User } from '../../client/index.js';
 import { type DevServer, spawnDevServer } from '../helpers/dev-server.js';
 import { apiClient, pngImage, uploadImage } from '../helpers/images.js';
 
@@ -25,7 +26,8 @@ describe('npm run dev with nothing configured', () => {
 
   it('answers health, login and me over HTTP', async () => {
     const health = await fetch(`${base}/health`);
-    expect(await health.json()).toMatchObject({
+    const up: Health = await health.json();
+    expect(up).toMatchObject({
       status: 'ok',
       checks: { database: { status: 'ok' }, limits: { status: 'ok' }, storage: { status: 'ok' } },
     });
@@ -35,13 +37,11 @@ describe('npm run dev with nothing configured', () => {
       body: JSON.stringify({ code: 'dev:newcomer' }),
     });
     expect(login.status).toBe(200);
-    const { accessToken, refreshToken } = (await login.json()) as {
-      accessToken: string;
-      refreshToken: string;
-    };
+    const { accessToken, refreshToken }: LoginResponse = await login.json();
     const me = await fetch(`${base}/users/me`, { headers: { authorization: `Bearer ${accessToken}` } });
     expect(me.status).toBe(200);
-    expect(await me.json()).toMatchObject({ nickname: 'newcomer', role: 'user' });
+    const account: User = await me.json();
+    expect(account).toMatchObject({ nickname: 'newcomer', role: 'user' });
     // The server's own log lines never carry the tokens.
     await new Promise((r) => setTimeout(r, 100));
     expect(output()).toContain('"route":"/api/v1/users/me"');
@@ -63,10 +63,7 @@ describe('npm run dev with nothing configured', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ code: 'dev:uploader' }),
     });
-    const { accessToken, user } = (await login.json()) as {
-      accessToken: string;
-      user: { consent: { currentVersion: string } };
-    };
+    const { accessToken, user }: LoginResponse = await login.json();
     const api = apiClient(base, accessToken);
     expect(
       (await api('POST', '/users/me/consents', { version: user.consent.currentVersion, accepted: true }))

@@ -4,6 +4,7 @@
 // embedded PGlite database owned by the launcher and served over the PostgreSQL protocol. The main
 // path of the mini-program, across several function processes sharing that one database.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Health, LoginResponse } from '../../client/index.js';
 import { SIMULATED_LABEL } from '../../dev/mock-llm/index.js';
 import { type DevServer, spawnDevServer } from '../helpers/dev-server.js';
 import { apiClient, pngImage, uploadImage } from '../helpers/images.js';
@@ -31,7 +32,8 @@ describe('npm run dev:vercel with nothing configured', () => {
     );
     expect(out).toContain('Vercel CLI');
     const health = await fetch(`${base}/health`);
-    expect(await health.json()).toMatchObject({
+    const up: Health = await health.json();
+    expect(up).toMatchObject({
       status: 'ok',
       checks: { database: { status: 'ok' }, storage: { status: 'ok' }, limits: { status: 'ok' } },
     });
@@ -50,10 +52,7 @@ describe('npm run dev:vercel with nothing configured', () => {
     ]);
     expect(list.status).toBe(401);
     expect(login.status).toBe(200);
-    const { accessToken, user } = (await login.json()) as {
-      accessToken: string;
-      user: { consent: { currentVersion: string } };
-    };
+    const { accessToken, user }: LoginResponse = await login.json();
     const api = apiClient(base, accessToken);
     const consent = await api('POST', '/users/me/consents', {
       version: user.consent.currentVersion,

@@ -4,7 +4,7 @@
 // The same runs without Redis, where the row in PostgreSQL carries both.
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatMeta } from '../../client/index.js';
+import type { Message as ApiMessage, ChatMeta, ErrorEnvelope } from '../../client/index.js';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import type { LocalServer } from '../../dev/server.js';
 import { type Message, messages } from '../../lib/db/schema.js';
@@ -169,7 +169,7 @@ for (const mode of ['redis', 'postgres only'] as const) {
       const t0 = Date.now();
       const stopped = await stop(sb, meta);
       expect(stopped.status).toBe(200);
-      const body = await stopped.json();
+      const body: ApiMessage = await stopped.json();
       expect(Date.now() - t0).toBeLessThan(2_500);
       expect(body).toMatchObject({ status: 'incomplete', finishReason: 'stopped' });
       const read = await reading;
@@ -181,7 +181,8 @@ for (const mode of ['redis', 'postgres only'] as const) {
       expect(mock.requests.at(-1)?.aborted).toBe(true);
       // A finished answer is answered as it is.
       const twice = await stop(sb, meta);
-      expect(await twice.json()).toMatchObject({
+      const again: ApiMessage = await twice.json();
+      expect(again).toMatchObject({
         status: 'incomplete',
         finishReason: 'stopped',
         content: stored.content,
@@ -194,7 +195,8 @@ for (const mode of ['redis', 'postgres only'] as const) {
       const meta = dataOf(read.events[0], 'meta');
       const past = await resume(sb, meta, 999);
       expect(past.status).toBe(400);
-      expect((await past.json()).error.code).toBe('BAD_REQUEST');
+      const pastBody: ErrorEnvelope = await past.json();
+      expect(pastBody.error.code).toBe('BAD_REQUEST');
       const asUser = { ...meta, assistantMessageId: meta.userMessageId };
       for (const [m, token] of [
         [asUser, user.token],
@@ -203,7 +205,8 @@ for (const mode of ['redis', 'postgres only'] as const) {
       ] as const) {
         const r = await resume(sb, m, 0, token);
         expect(r.status).toBe(404);
-        expect((await r.json()).error.code).toBe('NOT_FOUND');
+        const refused: ErrorEnvelope = await r.json();
+        expect(refused.error.code).toBe('NOT_FOUND');
         const s = await stop(sb, m, token);
         expect(s.status).toBe(404);
       }

@@ -71,14 +71,14 @@ describe('database down', () => {
         }),
       );
       expect(r.status).toBe(503);
-      const body = (await r.json()) as { error: { code: string; message: string } };
+      const body: ErrorEnvelope = await r.json();
       expect(body.error.code).toBe('SERVICE_UNAVAILABLE');
       expect(JSON.stringify(body)).not.toMatch(/ECONN|at |postgres:/);
       expect(r.headers.get('retry-after')).toBe('2');
       expect(Date.now() - started).toBeLessThan(3_000);
       const health = await apps.fetch(new Request('http://x/api/v1/health'));
       expect(health.status).toBe(200);
-      const h = (await health.json()) as { status: string; checks: Record<string, { status: string }> };
+      const h: Health = await health.json();
       expect(h.status).toBe('degraded');
       expect(h.checks.database?.status).toBe('down');
     } finally {

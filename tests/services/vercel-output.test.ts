@@ -17,12 +17,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorEnvelope, Health, LoginResponse, User } from '../../client/index.js';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import { readBuildOutput } from '../../dev/vercel-output/output.js';
 import { type OutputServer, startOutputServer } from '../../dev/vercel-output/serve.js';
 import { openDatabase } from '../../lib/db/index.js';
 import { EXTRA_ROUTES, FUNCTION_NAMES } from '../../lib/functions.js';
 import { apiClient, pngImage, uploadImage } from '../helpers/images.js';
+import type { OpenApiDoc } from '../helpers/openapi.js';
 import { readSse, textOf } from '../helpers/sse.js';
 import { startTestStorage, type TestStorage } from '../helpers/storage.js';
 
@@ -181,7 +183,8 @@ describe('the Vercel build output, served as deployed', () => {
       expect(fs.existsSync(func(name, 'node_modules/zod')), `${name}: zod`).toBe(false);
       expect(fs.existsSync(func(name, 'node_modules/hono')), `${name}: hono`).toBe(false);
       // Loaded as ESM, as the function's package.json says.
-      expect(JSON.parse(fs.readFileSync(func(name, 'package.json'), 'utf8')).type, name).toBe('module');
+      const pkg: { type?: string } = JSON.parse(fs.readFileSync(func(name, 'package.json'), 'utf8'));
+      expect(pkg.type, name).toBe('module');
     }
     // Native sharp stays external in uploads, with its platform binary.
     expect(fs.existsSync(func('uploads', 'node_modules/sharp/package.json'))).toBe(true);
@@ -208,7 +211,7 @@ describe('the Vercel build output, served as deployed', () => {
     const res = await fetch(url('/api/v1/health'));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    const body = await res.json();
+    const body: Health = await res.json();
     // Parts this test does not run (e.g. object storage) may be down: the service is then degraded.
     expect(body).toMatchObject({
       status: expect.stringMatching(/^(ok|degraded)$/),
@@ -223,7 +226,7 @@ describe('the Vercel build output, served as deployed', () => {
       body: JSON.stringify({ code: 'dev:alice' }),
     });
     expect(login.status).toBe(200);
-    const pair = await login.json();
+    const pair: LoginResponse = await login.json();
     expect(pair.accessToken).toEqual(expect.any(String));
     expect(pair.user).toMatchObject({ nickname: 'alice' });
 
@@ -231,7 +234,8 @@ describe('the Vercel build output, served as deployed', () => {
       headers: { authorization: `Bearer ${pair.accessToken}` },
     });
     expect(me.status).toBe(200);
-    expect(await me.json()).toMatchObject({ id: pair.user.id, nickname: 'alice' });
+    const account: User = await me.json();
+    expect(account).toMatchObject({ id: pair.user.id, nickname: 'alice' });
     // Hono matched the original path: the function's own request log names the route it ran. The
     // line comes through the function process's stdout, which may arrive after the answer.
     const logged = /"fn":"users".*"route":"\/api\/v1\/users\/me".*"status":200/;
@@ -240,7 +244,8 @@ describe('the Vercel build output, served as deployed', () => {
 
     const anonymous = await fetch(url('/api/v1/users/me'));
     expect(anonymous.status).toBe(401);
-    expect(await anonymous.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+    const refused: ErrorEnvelope = await anonymous.json();
+    expect(refused).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
   });
 
   it('answers a chat, takes an upload and answers about the image, each from its bundle', async () => {
@@ -250,7 +255,7 @@ describe('the Vercel build output, served as deployed', () => {
       body: JSON.stringify({ code: 'dev:bundled' }),
     });
     expect(login.status).toBe(200);
-    const { accessToken: token } = (await login.json()) as { accessToken: string };
+    const { accessToken: token }: LoginResponse = await login.json();
     const api = apiClient(url('/api/v1'), token);
     const me = await api<{ consent: { currentVersion: string } }>('GET', '/users/me');
     const consent = await api('POST', '/users/me/consents', {
@@ -285,13 +290,14 @@ describe('the Vercel build output, served as deployed', () => {
   it('answers an unknown route under a function with the JSON 404 envelope', async () => {
     const res = await fetch(url('/api/v1/users/no-such-route'));
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    const notFound: ErrorEnvelope = await res.json();
+    expect(notFound).toMatchObject({ error: { code: 'NOT_FOUND' } });
   });
 
   it('serves /api/v1/openapi.json from the docs function (an extra route)', async () => {
     const res = await fetch(url('/api/v1/openapi.json'));
     expect(res.status).toBe(200);
-    const doc = await res.json();
+    const doc: OpenApiDoc = await res.json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toContain('/api/v1/users/me');
     expect(server?.started()).toContain('api/v1/docs');

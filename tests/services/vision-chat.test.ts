@@ -6,7 +6,13 @@ import { eq } from 'drizzle-orm';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Message as ApiMessage, ChatResult, Page, VisionChatRequest } from '../../client/index.js';
+import type {
+  Message as ApiMessage,
+  ChatResult,
+  ErrorEnvelope,
+  Page,
+  VisionChatRequest,
+} from '../../client/index.js';
 import { type MockLlm, startMockLlm } from '../../dev/mock-llm/index.js';
 import type { LocalServer } from '../../dev/server.js';
 import type { Db } from '../../lib/db/index.js';
@@ -90,7 +96,8 @@ describe('POST /vision-chat (images as data URLs)', () => {
   const expectRefused = async (res: Response, status: number, code: string, message?: RegExp) => {
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await res.json()).toMatchObject({
+    const body: ErrorEnvelope = await res.json();
+    expect(body).toMatchObject({
       error: { code, message: message ? expect.stringMatching(message) : expect.any(String) },
     });
     expect(mock.requests).toHaveLength(0);
@@ -366,7 +373,7 @@ describe('the vision-chat function’s footprint', () => {
     const { stdout } = await promisify(execFile)('npx', ['tsx', '--input-type=module', '-e', script], {
       env: { ...process.env, NODE_ENV: 'test' },
     });
-    const loaded = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+    const loaded: unknown = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
     expect(loaded).toEqual({
       chatSide: { presignedPost: false, clientS3: true, sharp: false },
       uploadSide: { presignedPost: true, clientS3: true, sharp: true },

@@ -445,15 +445,18 @@ describe('errors on the method-override path and unstorable text', () => {
   describe('answers envelopes, not plain text, and prints nothing of the body', () => {
     const override = { 'x-http-method-override': 'PATCH' };
 
-    it('400 BAD_REQUEST for an invalid body', async () => {
+    it('400 BAD_REQUEST for an invalid body, which neither the answer nor the log repeats', async () => {
       const u = await h.login('override-errors');
+      const secret = '不该出现的昵称-7f3a';
       const bad = await h.call('POST', '/users/me', {
         token: u.token,
-        body: { nickname: 42 },
+        body: { nickname: [secret] },
         headers: override,
       });
       expect(bad.status).toBe(400);
       expectEnvelope(bad.json, 'BAD_REQUEST');
+      expect(bad.text).not.toContain(secret);
+      expect(h.logs.join('\n')).not.toContain(secret);
     });
 
     it('401 UNAUTHORIZED without a token', async () => {

@@ -3,7 +3,7 @@
 // (z.infer) it; no HTTP here, so the service takes its types from these.
 import { z } from '@hono/zod-openapi';
 import type { ComplaintCategory, ComplaintStatus } from '../db/schema.js';
-import { IsoDate } from '../schemas.js';
+import { IsoDate, pageOf } from '../schemas.js';
 
 export const COMPLAINT_CATEGORIES = [
   'harmful',
@@ -63,10 +63,7 @@ export type ComplaintFiled = z.infer<typeof ComplaintFiledSchema>;
 export const AdminComplaintSchema = ComplaintSchema.extend({ userId: z.string() }).openapi('AdminComplaint');
 export type AdminComplaint = z.infer<typeof AdminComplaintSchema>;
 
-export const AdminComplaintPageSchema = z.object({
-  items: z.array(AdminComplaintSchema),
-  nextCursor: z.string().nullable(),
-});
+export const AdminComplaintPageSchema = pageOf(AdminComplaintSchema);
 export type AdminComplaintPage = z.infer<typeof AdminComplaintPageSchema>;
 
 export const ComplaintAnswerSchema = z

@@ -3,7 +3,7 @@
 // here, so the services take their types from these.
 import { z } from '@hono/zod-openapi';
 import type { FeedbackRating, FeedbackReason } from '../db/schema.js';
-import { IsoDate } from '../schemas.js';
+import { IsoDate, pageOf } from '../schemas.js';
 
 export const FEEDBACK_RATINGS = ['up', 'down'] as const satisfies readonly FeedbackRating[];
 export const FEEDBACK_REASONS = [
@@ -112,13 +112,10 @@ export const MessageSchema = z
 export type PublicMessage = z.infer<typeof MessageSchema>;
 export type PublicStatus = PublicMessage['status'];
 
-const page = <T extends z.ZodType>(item: T, name: string) =>
-  z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
-
-export const ConversationPageSchema = page(ConversationSchema, 'ConversationPage');
+export const ConversationPageSchema = pageOf(ConversationSchema).openapi('ConversationPage');
 export type ConversationPage = z.infer<typeof ConversationPageSchema>;
 
-export const MessagePageSchema = page(MessageSchema, 'MessagePage');
+export const MessagePageSchema = pageOf(MessageSchema).openapi('MessagePage');
 export type MessagePage = z.infer<typeof MessagePageSchema>;
 
 export const MessageVersionsSchema = z.object({ items: z.array(MessageSchema) }).openapi('MessageVersions');
@@ -173,10 +170,7 @@ export const FeedbackLogItemSchema = z
   .openapi('FeedbackLogEntry');
 export type FeedbackLogItem = z.infer<typeof FeedbackLogItemSchema>;
 
-export const FeedbackLogPageSchema = z.object({
-  items: z.array(FeedbackLogItemSchema),
-  nextCursor: z.string().nullable(),
-});
+export const FeedbackLogPageSchema = pageOf(FeedbackLogItemSchema);
 export type FeedbackLogPage = z.infer<typeof FeedbackLogPageSchema>;
 
 /** A chat turn as JSON (`?stream=false`), and what an Idempotency-Key replays. */

@@ -2,7 +2,7 @@
 // the retention job's answer. One zod schema each validates, documents (OpenAPI) and types (z.infer)
 // a shape; no HTTP here, so the services take their types from these.
 import { z } from '@hono/zod-openapi';
-import { IsoDate } from '../schemas.js';
+import { IsoDate, pageOf } from '../schemas.js';
 
 export const LevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
 const CONTEXT_MAX_BYTES = 4 * 1024;
@@ -57,16 +57,10 @@ export const AuditItemSchema = z
 export type AuditItem = z.infer<typeof AuditItemSchema>;
 
 /** Pages newest first; nextCursor continues one. */
-export const SystemLogPageSchema = z.object({
-  items: z.array(SystemLogItemSchema),
-  nextCursor: z.string().nullable(),
-});
+export const SystemLogPageSchema = pageOf(SystemLogItemSchema);
 export type SystemLogPage = z.infer<typeof SystemLogPageSchema>;
 
-export const AuditPageSchema = z.object({
-  items: z.array(AuditItemSchema),
-  nextCursor: z.string().nullable(),
-});
+export const AuditPageSchema = pageOf(AuditItemSchema);
 export type AuditPage = z.infer<typeof AuditPageSchema>;
 
 /** The admins' usage report: one row a day (Asia/Shanghai) or a model. */

@@ -2,7 +2,7 @@
 // zod schema each validates, documents (OpenAPI) and types (z.infer) a shape; no HTTP here, so the
 // services take their types from these.
 import { z } from '@hono/zod-openapi';
-import { IsoDate } from '../schemas.js';
+import { IsoDate, pageOf } from '../schemas.js';
 
 const Flag = z.enum(['high', 'low', 'normal', 'abnormal']).nullable();
 
@@ -49,9 +49,7 @@ export const LabReportSchema = z
   .openapi('LabReport');
 export type PublicLabReport = z.infer<typeof LabReportSchema>;
 
-export const LabReportPageSchema = z
-  .object({ items: z.array(LabReportSchema), nextCursor: z.string().nullable() })
-  .openapi('LabReportPage');
+export const LabReportPageSchema = pageOf(LabReportSchema).openapi('LabReportPage');
 export type LabReportPage = z.infer<typeof LabReportPageSchema>;
 
 export const IndicatorSchema = z

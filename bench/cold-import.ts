@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { FUNCTION_NAMES } from '../lib/functions.js';
+import { commonJsInterop, EXTERNAL } from '../scripts/bundle-functions.js';
 
 const BASELINE = 'hello (bare Hono)';
 
@@ -85,13 +86,15 @@ async function bundle(dir: string, name: string, entry: string): Promise<Bundle 
     logLevel: 'silent',
     metafile: true,
   });
-  // Packages inlined too (native sharp and PGlite's wasm excepted), split as above: what a
-  // bundling build step would deploy. Timed beside the per-file output to show what it would save.
+  // Packages inlined too (native sharp and PGlite's wasm excepted), split as above: what
+  // `npm run build` deploys. Timed beside the per-file output that a Git-integration build ships.
   const inlinedDir = `${outdir}_inlined`;
   const inlined = await build({
     ...splitEsm,
     target: 'node22',
-    external: ['sharp', '@electric-sql/pglite', 'pg-native'],
+    // As `npm run build` bundles a function (scripts/bundle-functions.ts).
+    external: EXTERNAL,
+    plugins: [commonJsInterop],
     outdir: inlinedDir,
     minify: true,
     // CommonJS packages inlined into ESM call require(): give them one.

@@ -47,8 +47,8 @@ function coldLines(r: ColdImportResult): string[] {
     '',
     `${r.runs} fresh-process imports of each, interleaved. "Cold import" is the output as Vercel ` +
       'deploys it (one file per module, packages from node_modules); "bundled" is the same entry ' +
-      'with its packages inlined by esbuild (split, minified), which a bundling build step would ' +
-      'deploy instead. Packages each one loads at cold start:',
+      'with its packages inlined by esbuild (split, minified), as `npm run build` deploys it ' +
+      '(scripts/bundle-functions.ts). Packages each one loads at cold start:',
     '',
     ...r.rows.map((x) => `- ${x.name}: ${x.packages.join(', ') || '—'}`),
     '',

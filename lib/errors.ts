@@ -39,3 +39,10 @@ export class AppError extends Error {
 }
 
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
+
+/** No token, a bad one, or one whose sign-in has ended (the account gone or the session revoked). */
+export const unauthorized = () => new AppError('UNAUTHORIZED', 'missing or invalid access token');
+
+/** Chat and uploads process health data: only after the current consent version is accepted. */
+export const consentRequired = () =>
+  new AppError('CONSENT_REQUIRED', 'please accept the current privacy consent first');

@@ -32,7 +32,7 @@ import {
   type Relation,
   type Triage,
 } from '../db/schema.js';
-import { AppError } from '../errors.js';
+import { AppError, consentRequired, unauthorized } from '../errors.js';
 import { acquireModelLease, enforceLimit, type ModelLease, NO_LEASE, refundLimits } from '../limits.js';
 import { estimateTokens } from '../llm/tokens.js';
 import type { ModelContext } from '../members/service.js';
@@ -251,8 +251,6 @@ export function startRegeneration(
   });
 }
 
-const unauthorized = () => new AppError('UNAUTHORIZED', 'missing or invalid access token');
-
 /** The live session's account (a replay read apart from a turn's first statement). */
 async function requireAccount(ctx: ChatCtx): Promise<SessionAccount> {
   const account = await getSessionAccount(await ctx.rt.db(), ctx.claims);
@@ -309,7 +307,7 @@ async function runTurn(
     if (!account) throw unauthorized();
     // Chat processes health data: only after the current consent version is accepted.
     if (account.acceptedConsentVersion !== rt.config.CONSENT_VERSION) {
-      throw new AppError('CONSENT_REQUIRED', 'please accept the current privacy consent first');
+      throw consentRequired();
     }
     if (key && !start.claimed) {
       // Taken: the stored result of a finished first request, 422, 409, or taken over when stale.

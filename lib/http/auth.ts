@@ -6,11 +6,9 @@
 import type { MiddlewareHandler } from 'hono';
 import { getSessionAccount, type SessionAccount } from '../auth/account.js';
 import { type AccessClaims, verifyAccessToken } from '../auth/jwt.js';
+import { AppError, consentRequired, unauthorized } from '../errors.js';
 import type { AppContext, AppEnv, AuthUser } from './app.js';
 import { claimsKey } from './claims.js';
-import { AppError } from './errors.js';
-
-const unauthorized = () => new AppError('UNAUTHORIZED', 'missing or invalid access token');
 
 async function verify(c: AppContext): Promise<AccessClaims> {
   const header = c.req.header('authorization') ?? '';
@@ -76,7 +74,7 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
 export const requireConsent: MiddlewareHandler<AppEnv> = async (c, next) => {
   const user = currentUser(c);
   if (user.acceptedConsentVersion !== c.get('rt').config.CONSENT_VERSION) {
-    throw new AppError('CONSENT_REQUIRED', 'please accept the current privacy consent first');
+    throw consentRequired();
   }
   await next();
 };

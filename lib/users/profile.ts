@@ -2,7 +2,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Ctx } from '../context.js';
 import { files, users } from '../db/schema.js';
-import { AppError, notFound } from '../errors.js';
+import { AppError, notFound, unauthorized } from '../errors.js';
 import type { ProfilePatch, PublicUser } from './schemas.js';
 import { toPublicUser } from './service.js';
 
@@ -39,6 +39,6 @@ export async function updateProfile(ctx: Ctx, patch: ProfilePatch): Promise<Publ
     .set(set)
     .where(and(eq(users.id, userId), isNull(users.deletingAt)))
     .returning();
-  if (!row) throw new AppError('UNAUTHORIZED', 'missing or invalid access token');
+  if (!row) throw unauthorized();
   return toPublicUser(rt.config, row);
 }

@@ -4,7 +4,7 @@ import type { Config } from '../config/index.js';
 import type { Ctx } from '../context.js';
 import type { Db } from '../db/index.js';
 import { type Role, type User, users } from '../db/schema.js';
-import { AppError } from '../errors.js';
+import { AppError, unauthorized } from '../errors.js';
 import type { PublicUser } from './schemas.js';
 
 export function roleFor(config: Config, openid: string): Role {
@@ -82,6 +82,6 @@ export function toPublicUser(config: Config, u: User): PublicUser {
 /** GET /users/me: the caller's account (a deleting account is gone: 401 like a bad token). */
 export async function getAccount(ctx: Ctx): Promise<PublicUser> {
   const user = await getActiveUser(await ctx.rt.db(), ctx.userId);
-  if (!user) throw new AppError('UNAUTHORIZED', 'missing or invalid access token');
+  if (!user) throw unauthorized();
   return toPublicUser(ctx.rt.config, user);
 }

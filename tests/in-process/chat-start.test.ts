@@ -149,10 +149,13 @@ describe('a chat turn checks the session in its first statement', () => {
     expect(mock.requests).toHaveLength(1);
     expect(await storedQuestions(u.userId)).toBe(1);
   });
+});
 
-  it('a role changed after the token was minted: the quota follows the account as stored', async () => {
-    // A user's daily quota too small for one turn, an administrator's large enough.
-    const q = await createHarness({
+describe('the quota follows the account’s stored role, not the token’s', () => {
+  // A user's daily quota too small for one turn, an administrator's large enough.
+  let q: Harness;
+  beforeAll(async () => {
+    q = await createHarness({
       env: {
         OPENAI_BASE_URL: mock.baseURL,
         OPENAI_API_KEY: 'test',
@@ -161,52 +164,35 @@ describe('a chat turn checks the session in its first statement', () => {
         DAILY_TOKEN_QUOTA_ADMIN: '10000000',
       },
     });
-    try {
-      const plain = await q.user('start-plain');
-      const promoted = await q.user('start-promoted');
-      await (await q.rt.db()).update(users).set({ role: 'admin' }).where(eq(users.id, promoted.userId));
-      const ask = (token: string) =>
-        q.call<ChatResult>('POST', '/text-chat?stream=false', {
-          token,
-          body: { content: '经常口腔溃疡是什么原因' },
-        });
-      const refused = await ask(plain.token);
-      expect(refused.status).toBe(429);
-      const r = await ask(promoted.token);
-      expect(r.status).toBe(200);
-      expect(r.json.assistantMessage.status).toBe('complete');
-    } finally {
-      await q.close();
-    }
+  });
+  afterAll(async () => {
+    await q?.close();
+  });
+  const ask = <T = ChatResult>(token: string) =>
+    q.call<T>('POST', '/text-chat?stream=false', { token, body: { content: '经常口腔溃疡是什么原因' } });
+
+  it('a role changed after the token was minted: the quota follows the account as stored', async () => {
+    const plain = await q.user('start-plain');
+    const promoted = await q.user('start-promoted');
+    await (await q.rt.db()).update(users).set({ role: 'admin' }).where(eq(users.id, promoted.userId));
+    const refused = await ask(plain.token);
+    expect(refused.status).toBe(429);
+    const r = await ask(promoted.token);
+    expect(r.status).toBe(200);
+    expect(r.json.assistantMessage.status).toBe('complete');
   });
 
   it('a token minted for an administrator since demoted gets a user’s quota', async () => {
-    const q = await createHarness({
-      env: {
-        OPENAI_BASE_URL: mock.baseURL,
-        OPENAI_API_KEY: 'test',
-        LLM_MAX_RETRIES: '0',
-        DAILY_TOKEN_QUOTA_USER: '10',
-        DAILY_TOKEN_QUOTA_ADMIN: '10000000',
-      },
-    });
-    try {
-      // A token as sign-in made it while the account was an administrator: the same session.
-      const u = await q.user('start-demoted');
-      const adminToken = await signAccessToken(
-        q.rt.config,
-        { sub: u.userId, role: 'admin', sid: String(decodeJwt(u.token).sid) },
-        new Date(),
-      );
-      const r = await q.call<ErrorEnvelope>('POST', '/text-chat?stream=false', {
-        token: adminToken,
-        body: { content: '经常口腔溃疡是什么原因' },
-      });
-      expect(r.status).toBe(429);
-      expect(r.json.error.code).toBe('QUOTA_EXCEEDED');
-    } finally {
-      await q.close();
-    }
+    // A token as sign-in made it while the account was an administrator: the same session.
+    const u = await q.user('start-demoted');
+    const adminToken = await signAccessToken(
+      q.rt.config,
+      { sub: u.userId, role: 'admin', sid: String(decodeJwt(u.token).sid) },
+      new Date(),
+    );
+    const r = await ask<ErrorEnvelope>(adminToken);
+    expect(r.status).toBe(429);
+    expect(r.json.error.code).toBe('QUOTA_EXCEEDED');
   });
 });
 

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { FUNCTION_NAMES } from '../lib/functions.js';
-import { commonJsInterop, EXTERNAL } from '../scripts/bundle-functions.js';
+import { commonJsInterop, EXTERNAL, REQUIRE_BANNER } from '../scripts/bundle-functions.js';
 
 const BASELINE = 'hello (bare Hono)';
 
@@ -97,10 +97,7 @@ async function bundle(dir: string, name: string, entry: string): Promise<Bundle 
     plugins: [commonJsInterop],
     outdir: inlinedDir,
     minify: true,
-    // CommonJS packages inlined into ESM call require(): give them one.
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
+    banner: { js: REQUIRE_BANNER },
   });
   const inlinedEntry = Object.keys(inlined.metafile.outputs).find(
     (k) => inlined.metafile.outputs[k]?.entryPoint === entry,

@@ -20,6 +20,10 @@ import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
 
+/** CommonJS packages inlined into ESM call require(): the bundle's first line gives them one. */
+export const REQUIRE_BANNER =
+  "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
+
 /** Packages never inlined: native code (sharp), a wasm payload (PGlite), an optional native driver. */
 export const EXTERNAL = ['sharp', '@electric-sql/pglite', 'pg-native'];
 
@@ -231,10 +235,7 @@ export async function bundleFunction(root: string, outputDir: string, fn: string
     metafile: true,
     logLevel: 'silent',
     plugins: [commonJsInterop],
-    // CommonJS packages inlined into ESM call require(): give them one.
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
+    banner: { js: REQUIRE_BANNER },
   });
   if (result.errors.length) throw new Error(`${fn}: esbuild: ${result.errors.map((e) => e.text).join('; ')}`);
   const defaultOnly = defaultOnlyChunks(result.metafile);
